@@ -1,0 +1,162 @@
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from cases.models import (
+    AuditEvent,
+    CaseMessage,
+    Customer,
+    Order,
+    OrderLine,
+    SupportCase,
+)
+from supportdesk.money import Money
+
+
+class ReadOnlyAdminMixin:
+    """Records that only services write: supervisors view them, never edit."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "phone", "created_at"]
+    search_fields = ["name", "email", "phone", "key"]
+    readonly_fields = ["key", "created_at", "updated_at"]
+    show_full_result_count = False
+
+
+class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderLine
+    fields = [
+        "position",
+        "name",
+        "sku",
+        "quantity",
+        "quantity_reserved",
+        "line_total",
+        "is_gift_card",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Total")
+    def line_total(self, line: OrderLine) -> str:
+        return str(Money(line.total_minor, line.order.currency))
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "number",
+        "customer_name",
+        "email",
+        "financial_status",
+        "fulfillment_status",
+        "total",
+        "refunded",
+        "placed_at",
+    ]
+    list_filter = ["financial_status", "fulfillment_status", "currency"]
+    search_fields = ["number", "number_key", "email_key", "customer_name"]
+    date_hierarchy = "placed_at"
+    show_full_result_count = False
+    inlines = [OrderLineInline]
+
+    @admin.display(description="Total", ordering="total_minor")
+    def total(self, order: Order) -> str:
+        return str(order.total)
+
+    @admin.display(description="Refunded")
+    def refunded(self, order: Order) -> str:
+        return str(
+            Money(order.refunded_minor + order.external_refunded_minor, order.currency)
+        )
+
+
+class CaseMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = CaseMessage
+    fields = ["created_at", "kind", "author_name", "body"]
+    readonly_fields = fields
+
+
+class CaseEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = AuditEvent
+    fields = ["occurred_at", "action", "actor_name", "reason", "changes"]
+    readonly_fields = fields
+    verbose_name_plural = "history"
+
+
+@admin.register(SupportCase)
+class SupportCaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "subject",
+        "status",
+        "priority",
+        "team",
+        "assignee",
+        "customer",
+        "order",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "priority",
+        "channel",
+        "team",
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["subject", "customer__email", "customer__name", "order__number"]
+    list_select_related = ["team", "assignee", "customer", "order"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    inlines = [CaseMessageInline, CaseEventInline]
+
+    @admin.display(description="Reference", ordering="pk")
+    def reference(self, case: SupportCase) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("cases:detail", args=[case.reference]),
+            case.reference,
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        from cases.models import parse_case_reference
+
+        results, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        pk = parse_case_reference(search_term)
+        if pk is not None:
+            results = results | queryset.filter(pk=pk)
+        return results, may_have_duplicates
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "occurred_at",
+        "action",
+        "actor_kind",
+        "actor_name",
+        "case",
+        "target",
+        "reason",
+    ]
+    list_filter = ["action", "actor_kind"]
+    search_fields = ["action", "actor_name", "reason", "target_id"]
+    date_hierarchy = "occurred_at"
+    list_select_related = ["case", "target_type"]
+    show_full_result_count = False
+
+    @admin.display(description="Target")
+    def target(self, event: AuditEvent) -> str:
+        return f"{event.target_type.model} {event.target_id}"

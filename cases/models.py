@@ -1,0 +1,417 @@
+"""Customers, their orders from the shop, support cases and the audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from supportdesk.money import Money
+
+
+class Customer(models.Model):
+    """A person who ordered from the shop, keyed by email or, lacking one, phone."""
+
+    # "email:<address in lower case>" or "phone:<digits>"; see customer_key().
+    key = models.CharField(max_length=320, unique=True)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "email"]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone or self.key
+
+
+class Order(models.Model):
+    """An order imported from the shop's export, with amounts in minor units.
+
+    The amounts obey: total = sum of line totals + shipping + duties. Money
+    refunded through Supportdesk is counted in ``refunded_minor``; money the
+    shop refunded on its own is ``external_refunded_minor``. A database check
+    keeps their sum at or below what was paid.
+    """
+
+    class FinancialStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        AUTHORIZED = "authorized", "Authorized"
+        PARTIALLY_PAID = "partially_paid", "Partially paid"
+        PAID = "paid", "Paid"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        REFUNDED = "refunded", "Refunded"
+        VOIDED = "voided", "Voided"
+        EXPIRED = "expired", "Expired"
+
+    class FulfillmentStatus(models.TextChoices):
+        UNFULFILLED = "unfulfilled", "Unfulfilled"
+        PARTIAL = "partial", "Partially fulfilled"
+        FULFILLED = "fulfilled", "Fulfilled"
+        RESTOCKED = "restocked", "Restocked"
+
+    # The order name as the shop shows it, such as "#1001" or "J-939719".
+    number = models.CharField(max_length=64)
+    # The name in lower case without a leading "#", for lookups.
+    number_key = models.CharField(max_length=64, unique=True)
+    shop_order_id = models.CharField(max_length=32, blank=True)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    email = models.CharField(max_length=254, blank=True)
+    email_key = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    customer_name = models.CharField(max_length=200, blank=True)
+    currency = models.CharField(max_length=3)
+    financial_status = models.CharField(max_length=20, choices=FinancialStatus)
+    fulfillment_status = models.CharField(
+        max_length=20, choices=FulfillmentStatus, default=FulfillmentStatus.UNFULFILLED
+    )
+    placed_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    # Not in Shopify's export; set by integrations that know the delivery.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    subtotal_minor = models.BigIntegerField(default=0)
+    discount_minor = models.BigIntegerField(default=0)
+    discount_codes = models.CharField(max_length=500, blank=True)
+    shipping_minor = models.BigIntegerField(default=0)
+    taxes_minor = models.BigIntegerField(default=0)
+    # True when the prices already include the taxes (VAT style), so the
+    # taxes are not added on top of the subtotal.
+    taxes_included = models.BooleanField(default=False)
+    duties_minor = models.BigIntegerField(default=0)
+    total_minor = models.BigIntegerField(default=0)
+    # Money actually captured: the total less the outstanding balance, or
+    # zero while the payment is pending, authorized, voided or expired.
+    paid_minor = models.BigIntegerField(default=0)
+    # "Refunded Amount" as the last import reported it.
+    shop_refunded_minor = models.BigIntegerField(default=0)
+    # The part of shop_refunded_minor that Supportdesk did not refund itself.
+    external_refunded_minor = models.BigIntegerField(default=0)
+    # Approved by Supportdesk: approved and refunded requests.
+    refunded_minor = models.BigIntegerField(default=0)
+
+    tags = models.CharField(max_length=1000, blank=True)
+    source = models.CharField(max_length=100, blank=True)
+    payment_method = models.CharField(max_length=200, blank=True)
+    shipping_method = models.CharField(max_length=200, blank=True)
+    shipping_country = models.CharField(max_length=100, blank=True)
+    shipping_city = models.CharField(max_length=100, blank=True)
+    notes = models.TextField(blank=True)
+    note_attributes = models.TextField(blank=True)
+
+    imported_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [
+            models.Index(fields=["email_key"], name="cases_order_email_key"),
+            models.Index(
+                fields=["customer", "-placed_at"], name="cases_order_customer"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refunded_minor__gte=0)
+                & Q(external_refunded_minor__gte=0)
+                & Q(paid_minor__gte=0),
+                name="cases_order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    refunded_minor__lte=F("paid_minor") - F("external_refunded_minor")
+                ),
+                name="cases_order_refunds_within_paid",
+                violation_error_message="The refunds would exceed what was paid.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def money(self, minor: int) -> Money:
+        return Money(minor, self.currency)
+
+    @property
+    def total(self) -> Money:
+        return self.money(self.total_minor)
+
+    @property
+    def paid(self) -> Money:
+        return self.money(self.paid_minor)
+
+    @property
+    def refundable_minor(self) -> int:
+        """Return what may still be refunded, before open requests."""
+        return max(
+            0, self.paid_minor - self.external_refunded_minor - self.refunded_minor
+        )
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
+
+
+class OrderLine(models.Model):
+    """One line item of an order.
+
+    ``total_minor`` is what the line's whole quantity cost the customer: the
+    price times the quantity, less its share of discounts, plus its share of
+    taxes charged on top. The shares are allocated in minor units so that the
+    line totals, shipping and duties sum to the order total.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # 1-based position of the line in the export, its identity on re-import.
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=500)
+    sku = models.CharField(max_length=200, blank=True)
+    vendor = models.CharField(max_length=200, blank=True)
+    quantity = models.PositiveIntegerField()
+    unit_price_minor = models.BigIntegerField()
+    discount_minor = models.BigIntegerField(default=0)
+    tax_minor = models.BigIntegerField(default=0)
+    total_minor = models.BigIntegerField()
+    requires_shipping = models.BooleanField(default=True)
+    taxable = models.BooleanField(default=True)
+    is_gift_card = models.BooleanField(default=False)
+    fulfillment_status = models.CharField(max_length=20, blank=True)
+    # Units and value held by refund requests that are not rejected or
+    # cancelled. Updated only under the order's row lock.
+    quantity_reserved = models.PositiveIntegerField(default=0)
+    amount_reserved_minor = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "position"], name="cases_orderline_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_reserved__lte=F("quantity")),
+                name="cases_orderline_reserved_within_quantity",
+                violation_error_message="More units would be refunded than were "
+                "ordered.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_reserved_minor__gte=0)
+                & Q(amount_reserved_minor__lte=F("total_minor")),
+                name="cases_orderline_reserved_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.name}"
+
+    @property
+    def quantity_refundable(self) -> int:
+        return self.quantity - self.quantity_reserved
+
+    @property
+    def unit_price(self) -> Money:
+        return Money(self.unit_price_minor, self.order.currency)
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.order.currency)
+
+
+class SupportCase(models.Model):
+    """A conversation with a customer, worked by an agent."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending (waiting on customer)"
+        ON_HOLD = "on_hold", "On hold"
+        SOLVED = "solved", "Solved"
+        CLOSED = "closed", "Closed"
+
+    # Allowed changes of status. A closed case is final: a new message from
+    # the customer opens a follow-up case.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.OPEN: frozenset({Status.PENDING, Status.ON_HOLD, Status.SOLVED}),
+        Status.PENDING: frozenset({Status.OPEN, Status.ON_HOLD, Status.SOLVED}),
+        Status.ON_HOLD: frozenset({Status.OPEN, Status.PENDING, Status.SOLVED}),
+        Status.SOLVED: frozenset({Status.OPEN, Status.CLOSED}),
+        Status.CLOSED: frozenset(),
+    }
+    ACTIVE_STATUSES = (Status.OPEN, Status.PENDING, Status.ON_HOLD)
+
+    class Priority(models.IntegerChoices):
+        LOW = 1, "Low"
+        NORMAL = 2, "Normal"
+        HIGH = 3, "High"
+        URGENT = 4, "Urgent"
+
+    class Channel(models.TextChoices):
+        REFUND_FORM = "refund_form", "Refund form"
+        CONTACT_FORM = "contact_form", "Contact form"
+        EMAIL = "email", "Email"
+        API = "api", "API"
+        AGENT = "agent", "Agent"
+
+    subject = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority, default=Priority.NORMAL
+    )
+    channel = models.CharField(max_length=20, choices=Channel)
+    team = models.ForeignKey(
+        "agents.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    assignee = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Raised by one on every change, so a form can tell that it is stale.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-priority", "created_at"]
+        indexes = [
+            models.Index(
+                fields=["status", "team", "-priority", "created_at"],
+                name="cases_case_queue",
+            ),
+            models.Index(fields=["assignee", "status"], name="cases_case_assignee"),
+            models.Index(fields=["-updated_at"], name="cases_case_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return format_case_reference(self.pk)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+
+def format_case_reference(pk: int | None) -> str:
+    return f"C-{pk:06d}" if pk else "C-new"
+
+
+def parse_case_reference(reference: str) -> int | None:
+    """Return the case id in ``C-000123`` (any case, zeros optional), or None."""
+    text = reference.strip().upper()
+    if not text.startswith("C-") or not text[2:].isdigit():
+        return None
+    return int(text[2:]) or None
+
+
+class CaseMessage(models.Model):
+    """One entry in a case's thread."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", "Customer message"
+        REPLY = "reply", "Agent reply"
+        NOTE = "note", "Internal note"
+
+    case = models.ForeignKey(
+        SupportCase, on_delete=models.CASCADE, related_name="messages"
+    )
+    kind = models.CharField(max_length=10, choices=Kind)
+    author_agent = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    author_name = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="cases_msg_thread")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.case.reference}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind != self.Kind.NOTE
+
+
+class AuditEvent(models.Model):
+    """One change of state, with who made it, when and why. Never edited."""
+
+    class ActorKind(models.TextChoices):
+        AGENT = "agent", "Agent"
+        CUSTOMER = "customer", "Customer"
+        SYSTEM = "system", "System"
+        INTEGRATION = "integration", "Integration"
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Dotted past tense, such as "refunds.refund.approved".
+    action = models.CharField(max_length=64)
+    actor_kind = models.CharField(max_length=12, choices=ActorKind)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The actor's name when the event happened, kept if the user is deleted.
+    actor_name = models.CharField(max_length=200, blank=True)
+    case = models.ForeignKey(
+        SupportCase,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+    target_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+"
+    )
+    target_id = models.CharField(max_length=64)
+    reason = models.TextField(blank=True)
+    # Changed fields as {"field": [old, new]}, plus other facts of the event.
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["target_type", "target_id", "occurred_at"],
+                name="cases_event_target",
+            ),
+            models.Index(fields=["case", "occurred_at"], name="cases_event_case"),
+            models.Index(fields=["action", "occurred_at"], name="cases_event_action"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_name or self.actor_kind}"

@@ -1,0 +1,243 @@
+"""Agent pages: the queue, the case page and the actions taken on a case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import selectors, services
+from cases.audit import Actor
+from cases.forms import (
+    AssignForm,
+    MessageForm,
+    PriorityForm,
+    QueueFilterForm,
+    StatusForm,
+)
+from cases.models import SupportCase
+from refunds.forms import ApproveForm, MarkRefundedForm, RejectForm
+from supportdesk.errors import DomainError
+from supportdesk.htmx import render_page, wants_partial
+
+QUEUE_PAGE_SIZE = 25
+# Beyond this many matches the queue shows "10,000+" instead of counting all.
+QUEUE_COUNT_CAP = 10_000
+
+
+def agent_required(view: Callable) -> Callable:
+    """Require a logged-in user with an agent profile."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        agent = getattr(request.user, "agent", None)
+        if agent is None:
+            return render(request, "cases/no_agent_profile.html", status=403)
+        request.agent = agent
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most QUEUE_COUNT_CAP + 1 rows."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: QUEUE_COUNT_CAP + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > QUEUE_COUNT_CAP
+
+
+@require_GET
+@agent_required
+def queue(request: HttpRequest) -> HttpResponse:
+    form = QueueFilterForm(request.GET)
+    filters = form.filters()
+    cases = selectors.queue_for(request.agent, filters)
+    paginator = CappedPaginator(cases, QUEUE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "paginator": paginator,
+        "query": query.urlencode(),
+    }
+    return render_page(request, "cases/queue.html", context, partial="queue-results")
+
+
+@require_GET
+@agent_required
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.case_for(request.agent, reference)
+    if reference != case.reference:
+        return redirect("cases:detail", reference=case.reference)
+    return _case_page(request, case)
+
+
+def _case_page(request, case, *, forms=None, status=200) -> HttpResponse:
+    context_data = selectors.case_context(case)
+    refund = context_data.refund
+    forms = forms or {}
+    context = {
+        "case": case,
+        "data": context_data,
+        "reply_form": forms.get("reply")
+        or MessageForm(initial={"version": case.version}),
+        "note_form": forms.get("note") or MessageForm(),
+        "status_form": forms.get("status")
+        or StatusForm(initial={"status": case.status}),
+        "priority_form": forms.get("priority")
+        or PriorityForm(initial={"priority": case.priority}),
+        "assign_form": forms.get("assign")
+        or AssignForm(initial={"agent": case.assignee_id}),
+        "approve_form": forms.get("approve")
+        or (
+            ApproveForm(
+                currency=refund.currency, initial={"amount": refund.requested.amount}
+            )
+            if refund
+            else None
+        ),
+        "reject_form": forms.get("reject") or RejectForm(),
+        "refunded_form": forms.get("refunded") or MarkRefundedForm(),
+        "transitions": [
+            (value, label)
+            for value, label in SupportCase.Status.choices
+            if case.can_move_to(value)
+        ],
+    }
+    return render_page(
+        request, "cases/case_detail.html", context, partial="case-main", status=status
+    )
+
+
+def answer_case_action(
+    request: HttpRequest,
+    case: SupportCase,
+    *,
+    form_name: str,
+    form,
+    perform: Callable[[dict], object],
+    success: str,
+    trigger: str,
+) -> HttpResponse:
+    """Run one POST action shown on the case page and answer it.
+
+    ``perform(cleaned_data)`` calls the service. Errors come back on the
+    form: htmx swaps the case's main area with status 422 (or the error's own
+    4xx), and a plain POST gets the whole page. Success redirects to the case
+    page, or for htmx re-renders its main area and fires ``trigger``.
+    """
+    if not form.is_valid():
+        return _case_page(request, case, forms={form_name: form}, status=422)
+    try:
+        perform(form.cleaned_data)
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        status = exc.status_code if exc.status_code != 400 else 422
+        return _case_page(request, case, forms={form_name: form}, status=status)
+    case.refresh_from_db()
+    if wants_partial(request):
+        response = _case_page(request, case)
+        response.headers["HX-Trigger"] = trigger
+        return response
+    messages.success(request, success)
+    return redirect("cases:detail", reference=case.reference)
+
+
+def case_action(form_name: str, form_class: type, perform: Callable, success: str):
+    """Build the view of one POST action on a case."""
+
+    @require_POST
+    @agent_required
+    def view(request: HttpRequest, reference: str) -> HttpResponse:
+        case = selectors.case_for(request.agent, reference)
+        return answer_case_action(
+            request,
+            case,
+            form_name=form_name,
+            form=form_class(request.POST),
+            perform=lambda data: perform(request, case, data),
+            success=success,
+            trigger="caseUpdated",
+        )
+
+    return view
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.for_user(request.user)
+
+
+case_reply = case_action(
+    "reply",
+    MessageForm,
+    lambda request, case, data: services.case_reply(
+        case=case,
+        actor=_actor(request),
+        body=data["body"],
+        expected_version=data.get("version"),
+    ),
+    "Reply sent.",
+)
+case_note = case_action(
+    "note",
+    MessageForm,
+    lambda request, case, data: services.case_add_note(
+        case=case, actor=_actor(request), body=data["body"]
+    ),
+    "Note added.",
+)
+case_status = case_action(
+    "status",
+    StatusForm,
+    lambda request, case, data: services.case_change_status(
+        case=case, actor=_actor(request), status=data["status"], reason=data["reason"]
+    ),
+    "Status changed.",
+)
+case_priority = case_action(
+    "priority",
+    PriorityForm,
+    lambda request, case, data: services.case_change_priority(
+        case=case, actor=_actor(request), priority=data["priority"]
+    ),
+    "Priority changed.",
+)
+case_assign = case_action(
+    "assign",
+    AssignForm,
+    lambda request, case, data: services.case_assign(
+        case=case,
+        actor=_actor(request),
+        assignee=data["agent"],
+        take_over=data["take_over"],
+    ),
+    "Assignment changed.",
+)
+
+
+case_take = case_action(
+    "assign",
+    AssignForm,
+    lambda request, case, data: services.case_assign(
+        case=case,
+        actor=_actor(request),
+        assignee=request.agent,
+        take_over=data["take_over"],
+    ),
+    "The case is yours.",
+)

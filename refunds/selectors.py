@@ -1,0 +1,91 @@
+"""Reads for refunds: the active policy, order lookups and customer history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q, Sum
+
+from cases.models import Customer, Order, OrderLine
+from cases.shopify_export import order_number_key
+from refunds.eligibility import CustomerHistory
+from refunds.models import RefundPolicy, RefundRequest
+
+
+def active_policy() -> RefundPolicy:
+    """Return the active policy, or the defaults when none is saved yet."""
+    policy = RefundPolicy.objects.filter(is_active=True).first()
+    if policy is None:
+        policy = RefundPolicy(name="Default policy", currency=settings.SHOP_CURRENCY)
+    return policy
+
+
+def order_for_customer(number: str, email: str) -> Order | None:
+    """Return the order with this number and email, ignoring case and '#'.
+
+    Returns None when either does not match, so a caller cannot tell which.
+    """
+    number_key = order_number_key(number)
+    email_key = email.strip().lower()
+    if not number_key or not email_key:
+        return None
+    return Order.objects.filter(number_key=number_key, email_key=email_key).first()
+
+
+def order_lines(order: Order) -> list[OrderLine]:
+    return list(order.lines.order_by("position"))
+
+
+def open_requested_minor(order: Order) -> int:
+    """Return what the order's undecided requests ask for."""
+    total = RefundRequest.objects.filter(
+        order=order, status=RefundRequest.Status.REQUESTED
+    ).aggregate(total=Sum("requested_minor"))["total"]
+    return total or 0
+
+
+def shipping_requested(order: Order) -> bool:
+    return RefundRequest.objects.filter(
+        order=order, status__in=RefundRequest.HOLDING_STATUSES, shipping_minor__gt=0
+    ).exists()
+
+
+def customer_history(
+    customer: Customer | None,
+    policy: RefundPolicy,
+    now: datetime,
+    *,
+    exclude: int | None = None,
+) -> CustomerHistory:
+    """Return the customer's refund requests and refunded share over the period."""
+    if customer is None:
+        return CustomerHistory()
+    since = now - timedelta(days=policy.abuse_period_days)
+    requests = RefundRequest.objects.filter(customer=customer, created_at__gte=since)
+    if exclude is not None:
+        requests = requests.exclude(pk=exclude)
+    refunded = requests.filter(status__in=RefundRequest.COMMITTED_STATUSES).aggregate(
+        total=Sum("approved_minor")
+    )["total"]
+    paid = (
+        Order.objects.filter(customer=customer)
+        .filter(Q(placed_at__gte=since) | Q(placed_at__isnull=True))
+        .aggregate(total=Sum("paid_minor"))["total"]
+    )
+    return CustomerHistory(
+        refund_requests=requests.count(),
+        refunded_minor=refunded or 0,
+        paid_minor=paid or 0,
+    )
+
+
+def refund_by_token(token: str) -> RefundRequest | None:
+    if not token or len(token) > 64:
+        return None
+    return (
+        RefundRequest.objects.select_related("order")
+        .prefetch_related("lines__order_line")
+        .filter(token=token)
+        .first()
+    )

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from refunds import agent_views, views
+
+app_name = "refunds"
+
+urlpatterns = [
+    path("refund/", views.refund_start, name="start"),
+    path("refund/orders/<int:order_id>/", views.refund_order, name="order"),
+    path("refund/orders/<int:order_id>/check/", views.refund_check, name="check"),
+    path("refund/orders/<int:order_id>/submit/", views.refund_submit, name="submit"),
+    path("refund/status/<str:token>/", views.refund_status, name="status"),
+    path(
+        "refund/status/<str:token>/messages/",
+        views.refund_status_message,
+        name="status-message",
+    ),
+    path("refunds/<str:reference>/approve/", agent_views.approve, name="approve"),
+    path("refunds/<str:reference>/reject/", agent_views.reject, name="reject"),
+    path(
+        "refunds/<str:reference>/mark-refunded/",
+        agent_views.mark_refunded,
+        name="mark-refunded",
+    ),
+]

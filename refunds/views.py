@@ -1,0 +1,219 @@
+"""Public refund pages for customers: lookup, request, live check and status."""
+
+from __future__ import annotations
+
+import time
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from cases.audit import Actor
+from cases.models import Order
+from cases.services import case_add_customer_message
+from refunds import selectors, services
+from refunds.eligibility import line_blocker
+from refunds.forms import CustomerMessageForm, OrderLookupForm, RefundRequestForm
+from refunds.timeline import public_timeline
+from supportdesk.errors import DomainError
+from supportdesk.htmx import render_page
+
+# Orders a browser has looked up stay open for this many seconds.
+LOOKUP_TTL_SECONDS = 2 * 60 * 60
+LOOKUP_SESSION_KEY = "refund_orders"
+LOOKUP_FAILED = (
+    "We could not find an order with that number and email address. Check both "
+    "and try again."
+)
+
+
+def _lookup_limited(request: HttpRequest) -> bool:
+    """Count a lookup attempt per IP and per email; True when over the limit."""
+    by_ip = is_ratelimited(
+        request,
+        group="refund-lookup-ip",
+        key="ip",
+        rate="20/10m",
+        method="POST",
+        increment=True,
+    )
+    by_email = is_ratelimited(
+        request,
+        group="refund-lookup-email",
+        key=lambda group, req: req.POST.get("email", "").strip().lower(),
+        rate="10/10m",
+        method="POST",
+        increment=True,
+    )
+    return by_ip or by_email
+
+
+def _remember_order(request: HttpRequest, order: Order) -> None:
+    orders = request.session.get(LOOKUP_SESSION_KEY, {})
+    now = time.time()
+    orders = {key: expiry for key, expiry in orders.items() if expiry > now}
+    orders[str(order.pk)] = now + LOOKUP_TTL_SECONDS
+    request.session[LOOKUP_SESSION_KEY] = orders
+
+
+def _looked_up_order(request: HttpRequest, order_id: int) -> Order:
+    """Return the order if this browser looked it up recently, else 404."""
+    expiry = request.session.get(LOOKUP_SESSION_KEY, {}).get(str(order_id))
+    if expiry is None or expiry < time.time():
+        raise Http404("Look the order up again.")
+    order = Order.objects.select_related("customer").filter(pk=order_id).first()
+    if order is None:
+        raise Http404("No such order.")
+    return order
+
+
+@require_http_methods(["GET", "POST"])
+def refund_start(request: HttpRequest) -> HttpResponse:
+    form = OrderLookupForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if _lookup_limited(request):
+            form.add_error(
+                None,
+                "Too many lookups from this browser or for this email address. Wait "
+                "ten minutes and try again.",
+            )
+            status = 429
+        elif form.is_valid():
+            order = selectors.order_for_customer(
+                form.cleaned_data["order_number"], form.cleaned_data["email"]
+            )
+            if order is not None:
+                _remember_order(request, order)
+                return redirect("refunds:order", order_id=order.pk)
+            form.add_error(None, LOOKUP_FAILED)
+            status = 422
+        else:
+            status = 422
+    context = {"form": form, "policy": selectors.active_policy()}
+    return render_page(request, "refunds/refund_start.html", context, status=status)
+
+
+def _order_page(request, order, form, *, decision=None, status=200, partial=None):
+    policy = selectors.active_policy()
+    blockers = {}
+    for line in form.lines:
+        blocker = line_blocker(line, policy)
+        if blocker is not None:
+            blockers[line.pk] = blocker.customer_message.removeprefix(f"{line.name}: ")
+    context = {
+        "order": order,
+        "form": form,
+        "decision": decision,
+        "policy": policy,
+        "preview": services.refund_preview(order=order, selection={}),
+        "line_blockers": blockers,
+        "has_refundable": any(
+            line.quantity_refundable > 0 and line.pk not in blockers
+            for line in form.lines
+        ),
+    }
+    return render_page(
+        request, "refunds/refund_order.html", context, partial=partial, status=status
+    )
+
+
+@require_http_methods(["GET"])
+def refund_order(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = _looked_up_order(request, order_id)
+    form = RefundRequestForm(lines=selectors.order_lines(order))
+    return _order_page(request, order, form)
+
+
+@require_POST
+def refund_check(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Evaluate the chosen items before submitting; htmx swaps the result in."""
+    order = _looked_up_order(request, order_id)
+    form = RefundRequestForm(request.POST, lines=selectors.order_lines(order))
+    form.is_valid()
+    quantity_errors = any(name.startswith("qty-") for name in form.errors)
+    decision = None
+    if not quantity_errors:
+        decision = services.refund_preview(order=order, selection=form.selection())
+    return _order_page(
+        request,
+        order,
+        form,
+        decision=decision,
+        status=422 if quantity_errors else 200,
+        partial="eligibility",
+    )
+
+
+@require_POST
+def refund_submit(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = _looked_up_order(request, order_id)
+    form = RefundRequestForm(request.POST, lines=selectors.order_lines(order))
+    if not form.is_valid():
+        decision = None
+        if not any(name.startswith("qty-") for name in form.errors):
+            decision = services.refund_preview(order=order, selection=form.selection())
+        return _order_page(request, order, form, decision=decision, status=422)
+    try:
+        refund = services.refund_request_create(
+            order=order,
+            selection=form.selection(),
+            reason_code=form.cleaned_data["reason_code"],
+            reason_text=form.cleaned_data["reason_text"],
+            actor=Actor.customer(order.customer_name or order.email),
+            submission_key=form.cleaned_data["submission_key"],
+        )
+    except services.NotEligible as exc:
+        return _order_page(request, order, form, decision=exc.decision, status=422)
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return _order_page(request, order, form, status=422)
+    return redirect("refunds:status", token=refund.token)
+
+
+@require_http_methods(["GET"])
+def refund_status(request: HttpRequest, token: str) -> HttpResponse:
+    refund = selectors.refund_by_token(token)
+    if refund is None:
+        raise Http404("No refund request has this link.")
+    return _status_page(request, refund, CustomerMessageForm())
+
+
+def _status_page(request, refund, form, status=200):
+    context = {
+        "refund": refund,
+        "timeline": public_timeline(refund),
+        "message_form": form,
+        "can_write": refund.case is not None and refund.case.status != "closed",
+    }
+    return render_page(
+        request,
+        "refunds/refund_status.html",
+        context,
+        partial="timeline",
+        status=status,
+    )
+
+
+@require_POST
+def refund_status_message(request: HttpRequest, token: str) -> HttpResponse:
+    """Let the customer add a message to the case behind the request."""
+    refund = selectors.refund_by_token(token)
+    if refund is None or refund.case is None:
+        raise Http404("No refund request has this link.")
+    form = CustomerMessageForm(request.POST)
+    if form.is_valid():
+        try:
+            case_add_customer_message(
+                case=refund.case,
+                actor=Actor.customer(refund.order.customer_name or refund.order.email),
+                body=form.cleaned_data["body"],
+            )
+        except DomainError as exc:
+            form.add_error("body", exc.message)
+        else:
+            if request.htmx:
+                return _status_page(request, refund, CustomerMessageForm())
+            return redirect("refunds:status", token=refund.token)
+    return _status_page(request, refund, form, status=422)

@@ -1,0 +1,39 @@
+// Small behaviours on top of htmx: error notices and double-submit guards.
+(function () {
+  "use strict";
+
+  function showToast(text) {
+    var toast = document.getElementById("toast");
+    if (!toast) return;
+    toast.textContent = text;
+    toast.hidden = false;
+    window.clearTimeout(showToast.timer);
+    showToast.timer = window.setTimeout(function () { toast.hidden = true; }, 8000);
+  }
+
+  // Server errors are not swapped into the page (see htmx-config in base.html);
+  // tell the user instead of failing silently.
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 403) {
+      showToast("You are not allowed to do that, or your session ended. Reload the page and try again.");
+    } else if (status === 404) {
+      showToast("That item no longer exists. Reload the page.");
+    } else {
+      showToast("Something went wrong on the server (" + status + "). Try again in a minute.");
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showToast("The server could not be reached. Check your connection and try again.");
+  });
+
+  // A form submitted the classic way disables its button, so a double click
+  // sends one request. The server also ignores a repeated submission.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented) return;
+    form.querySelectorAll("[data-disable-on-submit]").forEach(function (button) {
+      window.setTimeout(function () { button.disabled = true; }, 0);
+    });
+  });
+})();

@@ -1,0 +1,173 @@
+"""Exact money: integer minor units with each currency's own exponent.
+
+Amounts are stored and added as ``int`` counts of the currency's minor unit
+(cents for EUR, yen for JPY, fils for KWD). Decimal appears only at the edges,
+when reading a file or a form and when showing an amount. Floats never appear.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+
+from supportdesk.errors import DomainError
+
+
+class InvalidAmount(DomainError):
+    """An amount that cannot be read, or has more decimals than its currency."""
+
+
+class UnknownCurrency(DomainError):
+    """A currency code that is not an ISO 4217 code known to Babel."""
+
+
+@cache
+def currency_exponent(currency: str) -> int:
+    """Return the number of decimals of ``currency`` (0 for JPY, 3 for KWD)."""
+    if currency not in _known_currencies():
+        raise UnknownCurrency(
+            f"Unknown currency code {currency!r}. Use an ISO 4217 code such as EUR."
+        )
+    return get_currency_precision(currency)
+
+
+@cache
+def _known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def to_minor(amount: Decimal | str | int, currency: str) -> int:
+    """Convert a decimal amount to minor units, without rounding.
+
+    Raises InvalidAmount when the amount has more significant decimals than
+    the currency allows (``"1.005"`` in EUR), because rounding here would
+    silently change money.
+    """
+    exponent = currency_exponent(currency)
+    value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    if not value.is_finite():
+        raise InvalidAmount(f"{amount!r} is not a finite amount.")
+    scaled = value.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        raise InvalidAmount(
+            f"{amount} has more than {exponent} decimals, which {currency} does not "
+            "allow."
+        )
+    return int(scaled)
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    """Return ``minor`` units of ``currency`` as a Decimal with its exponent."""
+    exponent = currency_exponent(currency)
+    return Decimal(minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+
+
+_COMMA_DECIMAL = re.compile(r"^-?\d+,\d{1,2}$")
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """Parse an amount typed by a person and return it in minor units.
+
+    A dot is the decimal separator. A comma is read as one only when it is
+    followed by one or two digits (``6,95``), because ``1,000`` could mean a
+    thousand. Anything else raises InvalidAmount with the fix.
+    """
+    cleaned = text.strip().replace("\u00a0", "").replace(" ", "")
+    if _COMMA_DECIMAL.match(cleaned):
+        cleaned = cleaned.replace(",", ".")
+    if "," in cleaned:
+        raise InvalidAmount(
+            f"{text!r} is ambiguous. Write the amount with a dot as the decimal "
+            "separator and no thousands separator, for example 1000.50."
+        )
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise InvalidAmount(
+            f"{text!r} is not an amount. Write digits with a dot as the decimal "
+            "separator, for example 6.95."
+        ) from None
+    return to_minor(value, currency)
+
+
+def allocate(total: int, weights: list[int]) -> list[int]:
+    """Split ``total`` minor units in proportion to ``weights``.
+
+    Uses the largest remainder method: every share is rounded down, and the
+    units left over go to the shares with the largest remainders, earlier
+    positions first on ties. The shares always sum to exactly ``total``. With
+    all weights zero, the total is split as evenly as possible.
+    """
+    if not weights:
+        if total:
+            raise ValueError("Cannot allocate a non-zero total over no weights.")
+        return []
+    if any(weight < 0 for weight in weights):
+        raise ValueError("Allocation weights must not be negative.")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        weights = [1] * len(weights)
+        weight_sum = len(weights)
+    sign = -1 if total < 0 else 1
+    magnitude = abs(total)
+    shares = []
+    remainders = []
+    for index, weight in enumerate(weights):
+        share, remainder = divmod(magnitude * weight, weight_sum)
+        shares.append(share)
+        remainders.append((-remainder, index))
+    leftover = magnitude - sum(shares)
+    for _, index in sorted(remainders)[:leftover]:
+        shares[index] += 1
+    return [sign * share for share in shares]
+
+
+def unit_share(line_total: int, quantity: int, already: int, count: int) -> int:
+    """Return the part of ``line_total`` that ``count`` units of a line are worth.
+
+    ``already`` units were taken before. The cumulative value of the first
+    ``k`` units is ``ceil(line_total * k / quantity)``, so any split of the
+    units into separate refunds sums to exactly ``line_total``. Earlier units
+    take the extra minor unit and the last one takes what is left: 1.58 over
+    three units gives 0.53, 0.53 and 0.52.
+    """
+    if quantity <= 0:
+        raise ValueError("A line must have a positive quantity.")
+    if already < 0 or count < 0 or already + count > quantity:
+        raise ValueError(
+            f"Cannot take {count} units after {already} of a line of {quantity}."
+        )
+    return _cumulative(line_total, quantity, already + count) - _cumulative(
+        line_total, quantity, already
+    )
+
+
+def _cumulative(line_total: int, quantity: int, units: int) -> int:
+    return -((-line_total * units) // quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount in minor units with its currency."""
+
+    minor: int
+    currency: str
+
+    @classmethod
+    def of(cls, amount: Decimal | str, currency: str) -> Money:
+        return cls(to_minor(amount, currency), currency)
+
+    @property
+    def amount(self) -> Decimal:
+        return from_minor(self.minor, self.currency)
+
+    def format(self, locale: str = "en") -> str:
+        """Return the amount with its currency sign, such as $125.40 or ¥1,200."""
+        return format_currency(self.amount, self.currency, locale=locale)
+
+    def __str__(self) -> str:
+        return self.format()

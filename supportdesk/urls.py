@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+admin.site.site_header = "Supportdesk administration"
+admin.site.site_title = "Supportdesk admin"
+admin.site.index_title = "Supervisor tools"
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("cases.urls")),
+    path("", include("refunds.urls")),
+    path("admin/", admin.site.urls),
+]
