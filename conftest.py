@@ -27,12 +27,23 @@ EXPORT_HEADER = (
 )
 
 
+def empty_cache() -> None:
+    """Delete every cache key of this test run."""
+    # django-redis deletes only this run's prefixed keys; clear() would flush
+    # the whole Redis database, including another test worker's keys.
+    delete_pattern = getattr(cache, "delete_pattern", None)
+    if delete_pattern is not None:
+        delete_pattern("*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Start every test with an empty cache (rate limits, presence, counts)."""
-    cache.clear()
+    empty_cache()
     yield
-    cache.clear()
+    empty_cache()
 
 
 def import_export(text: str, *, currency: str = "USD", time_zone: str = "UTC"):
