@@ -17,7 +17,7 @@ import unicodedata
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 
 from cases.models import CaseSearchVector, SupportCase, parse_case_reference
@@ -87,7 +87,8 @@ def filter_cases(
     terms = search_terms(query)
     reference_pk = parse_case_reference(query)
     if not terms:
-        return cases.none()
+        cases = cases.none()
+        return cases.annotate(rank=Value(0.0)) if ranked else cases
     if connection.vendor == "postgresql":
         tsquery = SearchQuery(
             " & ".join(f"{term}:*" for term in terms),

@@ -1,4 +1,4 @@
-"""Agent pages: the queue, the case page and the actions taken on a case."""
+"""Agent pages: the case page and the actions taken on a case."""
 
 from __future__ import annotations
 
@@ -7,29 +7,25 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import selectors, services
+from cases import presence, selectors, services
 from cases.audit import Actor
 from cases.forms import (
     AssignForm,
+    MergeForm,
     MessageForm,
+    NoteForm,
     PriorityForm,
-    QueueFilterForm,
     StatusForm,
+    TagForm,
 )
 from cases.models import SupportCase
 from refunds.forms import ApproveForm, MarkRefundedForm, RejectForm
 from supportdesk.errors import DomainError
 from supportdesk.htmx import render_page, wants_partial
-
-QUEUE_PAGE_SIZE = 25
-# Beyond this many matches the queue shows "10,000+" instead of counting all.
-QUEUE_COUNT_CAP = 10_000
 
 
 def agent_required(view: Callable) -> Callable:
@@ -47,41 +43,14 @@ def agent_required(view: Callable) -> Callable:
     return wrapper
 
 
-class CappedPaginator(Paginator):
-    """A paginator that counts at most QUEUE_COUNT_CAP + 1 rows."""
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: QUEUE_COUNT_CAP + 1].count()
-
-    @property
-    def is_capped(self) -> bool:
-        return self.count > QUEUE_COUNT_CAP
-
-
-@require_GET
-@agent_required
-def queue(request: HttpRequest) -> HttpResponse:
-    form = QueueFilterForm(request.GET)
-    filters = form.filters()
-    cases = selectors.queue_for(request.agent, filters)
-    paginator = CappedPaginator(cases, QUEUE_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "form": form,
-        "page": page,
-        "paginator": paginator,
-        "query": query.urlencode(),
-    }
-    return render_page(request, "cases/queue.html", context, partial="queue-results")
-
-
 @require_GET
 @agent_required
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case = selectors.case_for(request.agent, reference)
+    if case.merged_into_id is not None:
+        target = selectors.case_for(request.agent, f"C-{case.merged_into_id}")
+        messages.info(request, f"{case.reference} was merged into {target.reference}.")
+        return redirect("cases:detail", reference=target.reference)
     if reference != case.reference:
         return redirect("cases:detail", reference=case.reference)
     return _case_page(request, case)
@@ -94,9 +63,17 @@ def _case_page(request, case, *, forms=None, status=200) -> HttpResponse:
     context = {
         "case": case,
         "data": context_data,
+        "viewers": presence.presence_touch(
+            case_id=case.pk,
+            agent_id=request.agent.pk,
+            name=request.agent.display_name,
+        ),
+        "heartbeat_seconds": presence.HEARTBEAT_SECONDS,
+        "tag_form": forms.get("tag") or TagForm(),
+        "merge_form": forms.get("merge") or MergeForm(),
         "reply_form": forms.get("reply")
         or MessageForm(initial={"version": case.version}),
-        "note_form": forms.get("note") or MessageForm(),
+        "note_form": forms.get("note") or NoteForm(),
         "status_form": forms.get("status")
         or StatusForm(initial={"status": case.status}),
         "priority_form": forms.get("priority")
@@ -146,6 +123,9 @@ def answer_case_action(
     try:
         perform(form.cleaned_data)
     except DomainError as exc:
+        case.refresh_from_db()
+        if isinstance(exc, services.StaleCase):
+            form = _held_form(form, case)
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         status = exc.status_code if exc.status_code != 400 else 422
         return _case_page(request, case, forms={form_name: form}, status=status)
@@ -156,6 +136,19 @@ def answer_case_action(
         return response
     messages.success(request, success)
     return redirect("cases:detail", reference=case.reference)
+
+
+def _held_form(form, case: SupportCase):
+    """Return the held reply's form again, now based on the case's new version.
+
+    The agent reviews the changes shown above it and sends the same text
+    again; only a further change holds it a second time.
+    """
+    data = form.data.copy()
+    data["version"] = str(case.version)
+    held = type(form)(data)
+    held.is_valid()
+    return held
 
 
 def case_action(form_name: str, form_class: type, perform: Callable, success: str):
@@ -195,7 +188,7 @@ case_reply = case_action(
 )
 case_note = case_action(
     "note",
-    MessageForm,
+    NoteForm,
     lambda request, case, data: services.case_add_note(
         case=case, actor=_actor(request), body=data["body"]
     ),

@@ -10,6 +10,7 @@ from agents.models import Team
 from cases import services
 from cases.audit import Actor
 from cases.models import Customer, Order, SupportCase
+from refunds.models import RefundRequest
 
 
 def make_case(
@@ -40,3 +41,17 @@ def make_case(
         return create()
     with time_machine.travel(at, tick=False):
         return create()
+
+
+def make_refund_request(case: SupportCase, order: Order) -> RefundRequest:
+    """Attach a refund request awaiting a decision to ``case``, bypassing the
+    eligibility rules that the refunds app tests."""
+    return RefundRequest.objects.create(
+        order=order,
+        case=case,
+        customer=case.customer,
+        reason_code=RefundRequest.Reason.DAMAGED,
+        currency=order.currency,
+        requested_minor=500,
+        outcome=RefundRequest.Outcome.NEEDS_AGENT,
+    )
