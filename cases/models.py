@@ -342,6 +342,14 @@ class SupportCase(models.Model):
                 condition=Q(sla_due_at__isnull=False),
                 name="cases_case_sla_due",
             ),
+            # The queue's default sort, most urgent first: PostgreSQL reads it
+            # in order and stops after one page instead of sorting every
+            # visible case.
+            models.Index(
+                fields=["sla_due_at", "-priority", "created_at", "id"],
+                name="cases_case_urgency",
+            ),
+            models.Index(fields=["created_at", "id"], name="cases_case_created"),
         ]
 
     def __str__(self) -> str:

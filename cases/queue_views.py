@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -15,10 +17,16 @@ from cases.audit import Actor
 from cases.forms import BulkActionForm, QueueFilterForm, SavedViewForm, filters_parser
 from cases.views import agent_required
 from supportdesk.errors import DomainError
-from supportdesk.htmx import render_page
+from supportdesk.htmx import render_page, wants_partial
 from supportdesk.pagination import CappedPaginator
 
 QUEUE_PAGE_SIZE = 25
+
+
+class QueuePaginator(CappedPaginator):
+    """Counts at most 1,000 matches: 40 pages, past which agents filter."""
+
+    count_cap = 1_000
 
 
 @require_GET
@@ -28,7 +36,13 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     teams = queue.visible_teams(agent)
     form = QueueFilterForm(request.GET, teams=teams)
     filters = form.filters()
-    paginator = CappedPaginator(queue.queue_for(agent, filters), QUEUE_PAGE_SIZE)
+    paginator = QueuePaginator(queue.queue_for(agent, filters), QUEUE_PAGE_SIZE)
+    # Ranking every match of a very common word would read them all, so
+    # past the cap the matches keep the urgency order.
+    unranked = filters.sort == "relevance" and paginator.is_capped
+    if unranked:
+        filters = replace(filters, sort="due")
+        paginator = QueuePaginator(queue.queue_for(agent, filters), QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -37,6 +51,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "page": page,
         "paginator": paginator,
+        "unranked": unranked,
         "query": query.urlencode(),
         "views": _views_with_counts(agent, teams, query),
         "save_form": SavedViewForm(initial={"query": query.urlencode()}),
@@ -48,7 +63,13 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 @agent_required
 def queue_counts(request: HttpRequest) -> HttpResponse:
-    """Return the views' counts as out-of-band swaps, for htmx polling."""
+    """Return the views' counts as out-of-band swaps, for htmx polling.
+
+    The fragment means nothing as a page, so a plain request goes to the
+    queue instead.
+    """
+    if not wants_partial(request):
+        return redirect("cases:queue")
     teams = queue.visible_teams(request.agent)
     query = request.GET.copy()
     context = {"views": _views_with_counts(request.agent, teams, query)}

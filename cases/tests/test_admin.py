@@ -65,7 +65,7 @@ def changelist_queries(client, url: str, per_page: int, monkeypatch) -> list[str
         "",
         "?status__exact=open",
         "?q=Case+1",
-        "?assignee__id__exact={agent}&created_at__gte=2000-01-01",
+        "?assignee__id__exact={agent}&created_at__gte=2000-01-01T00:00:00%2B00:00",
     ],
 )
 def test_case_changelist_queries_are_fixed(

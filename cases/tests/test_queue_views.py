@@ -14,12 +14,16 @@ from agents.models import Team
 from cases import services
 from cases.audit import Actor
 from cases.models import Customer, Order, SavedView, SlaPolicy, SupportCase
+from cases.queue_views import QueuePaginator
 from cases.tagging import case_tag_add
 from cases.tests.factories import make_case, make_refund_request
 from refunds.models import RefundRequest
 
 QUEUE = reverse("cases:queue")
 COUNTS = reverse("cases:queue-counts")
+
+
+HTMX = {"HX-Request": "true"}
 
 
 def count_of(html: str, key: str) -> str:
@@ -68,8 +72,9 @@ def forget_counts() -> None:
 
 
 def queries_for(client, url: str) -> int:
+    headers = HTMX if url == COUNTS else {}
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
+        response = client.get(url, headers=headers)
     assert response.status_code == 200
     return len(queries)
 
@@ -121,13 +126,13 @@ def test_counts_are_cached_until_a_case_changes(
     agent_client, agent, refunds_team, django_capture_on_commit_callbacks
 ):
     make_case(refunds_team)
-    first = agent_client.get(COUNTS).content.decode()
+    first = agent_client.get(COUNTS, headers=HTMX).content.decode()
     assert count_of(first, "mine") == "0"
     assert count_of(first, "unassigned") == "1"
 
     with django_capture_on_commit_callbacks(execute=True):
         agent_client.post(reverse("cases:take-next"))
-    after = agent_client.get(COUNTS).content.decode()
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
 
     assert count_of(after, "mine") == "1"
     assert count_of(after, "unassigned") == "0"
@@ -135,20 +140,27 @@ def test_counts_are_cached_until_a_case_changes(
 
 def test_counts_stay_cached_without_a_change(agent_client, agent, refunds_team):
     case = make_case(refunds_team)
-    agent_client.get(COUNTS)
+    agent_client.get(COUNTS, headers=HTMX)
     # A write that bypasses the services does not expire the counts.
     SupportCase.objects.filter(pk=case.pk).update(assignee=agent)
 
-    stale = agent_client.get(COUNTS).content.decode()
+    stale = agent_client.get(COUNTS, headers=HTMX).content.decode()
 
     assert count_of(stale, "mine") == "0"
 
 
 def test_counts_are_oob_swaps(agent_client, refunds_team):
-    response = agent_client.get(COUNTS)
+    response = agent_client.get(COUNTS, headers=HTMX)
 
     assert b'hx-swap-oob="true"' in response.content
     assert b"<html" not in response.content
+
+
+def test_counts_without_htmx_redirect_to_the_queue(agent_client):
+    response = agent_client.get(COUNTS)
+
+    assert response.status_code == 302
+    assert response["Location"] == QUEUE
 
 
 def test_views_filter_cases(agent_client, agent, refunds_team, general_team):
@@ -378,10 +390,63 @@ def test_refund_decision_expires_the_refunds_count(
         number="#9", number_key="9", currency="USD", financial_status="paid"
     )
     refund = make_refund_request(case, order)
-    assert count_of(agent_client.get(COUNTS).content.decode(), "refunds") == "1"
+    before = agent_client.get(COUNTS, headers=HTMX).content.decode()
+    assert count_of(before, "refunds") == "1"
 
     with django_capture_on_commit_callbacks(execute=True):
         refund.status = RefundRequest.Status.REJECTED
         refund.save(update_fields=["status"])
 
-    assert count_of(agent_client.get(COUNTS).content.decode(), "refunds") == "0"
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
+    assert count_of(after, "refunds") == "0"
+
+
+def test_too_many_search_matches_keep_urgency_order(
+    agent_client, refunds_team, monkeypatch
+):
+    monkeypatch.setattr(QueuePaginator, "count_cap", 2)
+    for _ in range(3):
+        make_case(refunds_team, subject="Common words everywhere")
+
+    page = agent_client.get(QUEUE, {"q": "common"})
+
+    assert page.context["unranked"] is True
+    assert page.context["filters"].sort == "due"
+    assert b"too many to sort by best match" in page.content
+    assert b"More than 2 cases" in page.content
+
+
+def test_few_search_matches_are_ranked(agent_client, refunds_team):
+    make_case(refunds_team, subject="Rare heron")
+
+    page = agent_client.get(QUEUE, {"q": "heron"})
+
+    assert page.context["unranked"] is False
+    assert page.context["filters"].sort == "relevance"
+
+
+def test_agent_status_form_returns_cases(agent_client, agent, refunds_team):
+    case = make_case(refunds_team)
+    services.case_assign(case=case, actor=Actor.for_agent(agent), assignee=agent)
+
+    response = agent_client.post(
+        reverse("cases:agent-status"),
+        {"status": "offline", "return_cases": "on", "next": f"{QUEUE}?view=mine"},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == f"{QUEUE}?view=mine"
+    assert b"Your status is now offline. 1 cases went back to the queue." in (
+        response.content
+    )
+    assert SupportCase.objects.get(pk=case.pk).assignee is None
+
+
+def test_agent_status_form_rejects_unknown_status(agent_client, agent):
+    response = agent_client.post(
+        reverse("cases:agent-status"), {"status": "asleep"}, follow=True
+    )
+
+    assert b"Choose available, away or offline." in response.content
+    agent.refresh_from_db()
+    assert agent.status == "available"
