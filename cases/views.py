@@ -87,13 +87,14 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return _case_page(request, case)
 
 
-def _case_page(request, case, *, forms=None, status=200) -> HttpResponse:
+def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResponse:
     context_data = selectors.case_context(case)
     refund = context_data.refund
     forms = forms or {}
     context = {
         "case": case,
         "data": context_data,
+        "action_error": error,
         "reply_form": forms.get("reply")
         or MessageForm(initial={"version": case.version}),
         "note_form": forms.get("note") or MessageForm(),
@@ -146,9 +147,19 @@ def answer_case_action(
     try:
         perform(form.cleaned_data)
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        # Another agent may have changed the case: show it as it is now. An
+        # error about the whole action goes above the page, because its form
+        # may no longer be shown (a refund approved meanwhile).
+        case.refresh_from_db()
+        error = None
+        if exc.field in form.fields:
+            form.add_error(exc.field, exc.message)
+        else:
+            error = exc.message
         status = exc.status_code if exc.status_code != 400 else 422
-        return _case_page(request, case, forms={form_name: form}, status=status)
+        return _case_page(
+            request, case, forms={form_name: form}, status=status, error=error
+        )
     case.refresh_from_db()
     if wants_partial(request):
         response = _case_page(request, case)
