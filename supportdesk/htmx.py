@@ -40,8 +40,10 @@ class HtmxLoginRedirectMiddleware:
     """Send htmx requests that need a login to the login page as a whole page.
 
     Without this, htmx follows the 302 and swaps the login form into the
-    target. The ``next`` parameter is the page the agent was on, taken from
-    the HX-Current-URL header, rather than the fragment's URL.
+    target. After login the agent returns to ``next``: for a GET, the URL
+    requested, because every GET that htmx sends here is also a page (a
+    queue page pushed to the history); for a POST, the page the agent was
+    on, from the HX-Current-URL header.
     """
 
     def __init__(self, get_response):
@@ -54,5 +56,8 @@ class HtmxLoginRedirectMiddleware:
         login_path = urlsplit(resolve_url(settings.LOGIN_URL)).path
         if urlsplit(response["Location"]).path != login_path:
             return response
-        current = request.htmx.current_url_abs_path or request.get_full_path()
-        return HttpResponseClientRedirect(redirect_to_login(current).url)
+        if request.method == "GET":
+            page = request.get_full_path()
+        else:
+            page = request.htmx.current_url_abs_path or request.get_full_path()
+        return HttpResponseClientRedirect(redirect_to_login(page).url)
