@@ -204,6 +204,7 @@ SECURE_HSTS_SECONDS = int(
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
+CSRF_FAILURE_VIEW = "supportdesk.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 
 # Email through Django's mailers: the console in development, SMTP otherwise.
