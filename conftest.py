@@ -27,12 +27,21 @@ EXPORT_HEADER = (
 )
 
 
+def _empty_cache() -> None:
+    # django-redis deletes only this worker's prefixed keys this way, where
+    # clear() would flush the database that every xdist worker uses.
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Start every test with an empty cache (rate limits, presence, counts)."""
-    cache.clear()
+    _empty_cache()
     yield
-    cache.clear()
+    _empty_cache()
 
 
 def import_export(text: str, *, currency: str = "USD", time_zone: str = "UTC"):

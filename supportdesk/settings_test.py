@@ -11,7 +11,14 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from supportdesk.settings import *  # noqa: F403
-from supportdesk.settings import STORAGES
+from supportdesk.settings import CACHES, REDIS_URL, STORAGES
+
+if REDIS_URL:
+    # pytest-xdist workers share one Redis database; a prefix per worker keeps
+    # one worker's cache clearing (conftest.py) from wiping the other's keys.
+    CACHES["default"]["KEY_PREFIX"] = (
+        f"supportdesk-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    )
 
 # Fast hashing: the tests log agents in many times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
