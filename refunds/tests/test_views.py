@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from cases.models import CaseMessage, OrderLine, SupportCase
+from cases.models import AuditEvent, CaseMessage, OrderLine, SupportCase
 from refunds.models import RefundRequest
 from refunds.tests.factories import file_refund, recent_order
 
@@ -602,3 +604,74 @@ def test_status_message_closed_case_rejected(client, order, agent):
     assert response.status_code == 409
     assert "This case is closed." in response.content.decode()
     assert refund.case.messages.count() == 1
+
+
+# Double clicks that reach two workers at once
+
+
+def post_together(posts: list) -> list:
+    """Send each (client, url, data) POST from its own thread at one moment."""
+    barrier = threading.Barrier(len(posts))
+    responses: list = [None] * len(posts)
+
+    def send(index, client, url, data):
+        try:
+            barrier.wait(timeout=5)
+            responses[index] = client.post(url, data, headers=HTMX)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=send, args=(index, *post))
+        for index, post in enumerate(posts)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return responses
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_parallel_submissions_file_one_request(policy, refunds_team):
+    order = recent_order()
+    browser = Client()
+    look_up(browser, "#1001", "ana.tester@example.com")
+    data = refund_post(order, **{quantity_field(order, "Blue Mug"): "1"})
+    url = reverse("refunds:submit", args=[order.pk])
+
+    responses = post_together([(browser, url, data), (browser, url, data)])
+
+    refund = RefundRequest.objects.get()
+    assert [r.status_code for r in responses] == [302, 302]
+    assert {r["Location"] for r in responses} == {
+        reverse("refunds:status", args=[refund.token])
+    }
+    assert SupportCase.objects.count() == 1
+    assert order.lines.get(name="Blue Mug").quantity_reserved == 1
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_parallel_approvals_approve_once(policy, refunds_team, agent):
+    order = recent_order()
+    refund = file_refund(order, {"Blue Mug": 2})
+    clients = [Client(), Client()]
+    for client in clients:
+        client.force_login(agent.user)
+    url = reverse("refunds:approve", args=[refund.reference])
+    data = {"amount": "24.00", "reason": ""}
+
+    responses = post_together([(client, url, data) for client in clients])
+
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    conflict = next(r for r in responses if r.status_code == 409)
+    assert (
+        f"Refund {refund.reference} is already approved." in conflict.content.decode()
+    )
+    assert refund.approved_minor == 2400
+    assert order.refunded_minor == 2400
+    assert AuditEvent.objects.filter(action="refunds.refund.approved").count() == 1
