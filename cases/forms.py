@@ -90,5 +90,8 @@ class AssignForm(forms.Form):
         queryset=Agent.objects.all(),
         required=False,
         empty_label="Nobody (return to queue)",
+        error_messages={"invalid_choice": "Choose an agent from the list."},
     )
-    take_over = forms.BooleanField(required=False)
+    take_over = forms.BooleanField(
+        label="Take over from the current owner", required=False
+    )

@@ -834,3 +834,25 @@ def test_public_htmx_post_needs_csrf_token(policy, refunds_team):
     assert "Action not taken" in plain.content.decode()
     assert accepted.status_code == 200
     assert refund.case.messages.count() == 2
+
+
+def post_forms(html: str) -> list[str]:
+    return re.findall(r"<form\b[^>]*method=\"post\".*?</form>", html, re.S)
+
+
+def test_every_post_form_works_without_javascript(agent, case):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent.user)
+    html = client.get(f"/cases/{case.reference}/").content.decode()
+    forms = post_forms(html)
+
+    assert len(forms) >= 9
+    for form in forms:
+        assert 'name="csrfmiddlewaretoken"' in form, form[:120]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', forms[0])[1]
+    response = client.post(
+        f"/cases/{case.reference}/note/",
+        {"body": "Plain form", "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302
+    assert case.messages.filter(kind="note", body="Plain form").exists()
