@@ -90,30 +90,31 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
 def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResponse:
     context_data = selectors.case_context(case)
     refund = context_data.refund
-    forms = forms or {}
+    page_forms = {
+        "reply": MessageForm(initial={"version": case.version}),
+        "note": MessageForm(),
+        "status": StatusForm(initial={"status": case.status}),
+        "priority": PriorityForm(initial={"priority": case.priority}),
+        "assign": AssignForm(initial={"agent": case.assignee_id}),
+        "approve": ApproveForm(
+            currency=refund.currency, initial={"amount": refund.requested.amount}
+        )
+        if refund
+        else None,
+        "reject": RejectForm(),
+        "refunded": MarkRefundedForm(),
+        **(forms or {}),
+    }
+    for name, form in page_forms.items():
+        if form is not None:
+            # Several forms share field names (body, reason); distinct ids keep
+            # each label pointing at its own input.
+            form.auto_id = f"id_{name}_%s"
     context = {
         "case": case,
         "data": context_data,
         "action_error": error,
-        "reply_form": forms.get("reply")
-        or MessageForm(initial={"version": case.version}),
-        "note_form": forms.get("note") or MessageForm(),
-        "status_form": forms.get("status")
-        or StatusForm(initial={"status": case.status}),
-        "priority_form": forms.get("priority")
-        or PriorityForm(initial={"priority": case.priority}),
-        "assign_form": forms.get("assign")
-        or AssignForm(initial={"agent": case.assignee_id}),
-        "approve_form": forms.get("approve")
-        or (
-            ApproveForm(
-                currency=refund.currency, initial={"amount": refund.requested.amount}
-            )
-            if refund
-            else None
-        ),
-        "reject_form": forms.get("reject") or RejectForm(),
-        "refunded_form": forms.get("refunded") or MarkRefundedForm(),
+        **{f"{name}_form": form for name, form in page_forms.items()},
         "transitions": [
             (value, label)
             for value, label in SupportCase.Status.choices

@@ -856,3 +856,13 @@ def test_every_post_form_works_without_javascript(agent, case):
     )
     assert response.status_code == 302
     assert case.messages.filter(kind="note", body="Plain form").exists()
+
+
+def test_case_page_ids_unique(agent_client, case):
+    html = agent_client.get(f"/cases/{case.reference}/").content.decode()
+
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    labels = re.findall(r'<label for="([^"]+)"', html)
+
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert set(labels) <= set(ids)

@@ -76,6 +76,13 @@ def check_page(axe):
     def check(page, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+        duplicate_ids = page.evaluate(
+            """() => {
+              const ids = [...document.querySelectorAll("[id]")].map(e => e.id);
+              return ids.filter((id, index) => ids.indexOf(id) !== index);
+            }"""
+        )
+        assert duplicate_ids == [], f"{name}: duplicate ids {duplicate_ids}"
         results = axe.run(
             page,
             options={
