@@ -12,6 +12,8 @@ import dj_database_url
 import structlog
 from django.core.exceptions import ImproperlyConfigured
 
+from supportdesk import log_processors
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -177,7 +179,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts the files that whitenoise serves.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -264,7 +267,14 @@ _shared_processors = [
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+# Records from the standard library (Django, gunicorn, our modules) get their
+# ``extra`` fields, then status link tokens are redacted from every field.
+_foreign_pre_chain = [
+    *_shared_processors,
     structlog.stdlib.ExtraAdder(),
+    log_processors.gunicorn_access_fields,
+    log_processors.redact_status_tokens,
 ]
 LOGGING = {
     "version": 1,
@@ -279,7 +289,8 @@ LOGGING = {
                 if LOG_FORMAT == "json"
                 else structlog.dev.ConsoleRenderer(colors=False),
             ],
-            "foreign_pre_chain": _shared_processors,
+            "foreign_pre_chain": _foreign_pre_chain,
+            "pass_foreign_args": True,
         },
     },
     "handlers": {
@@ -293,7 +304,8 @@ LOGGING = {
 }
 structlog.configure(
     processors=[
-        *_shared_processors[:-1],
+        *_shared_processors,
+        log_processors.redact_status_tokens,
         structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
     ],
     logger_factory=structlog.stdlib.LoggerFactory(),
