@@ -1,8 +1,8 @@
 """Django settings for Supportdesk, read from the environment.
 
 Every setting that differs between a laptop and production comes from an
-environment variable, listed in docs/configuration.md. With none set, the
-project runs on a SQLite file in ``var/`` with a local-memory cache.
+environment variable, listed in the README's configuration table. With none
+set, the project runs on a SQLite file in ``var/`` with a local-memory cache.
 """
 
 import os
@@ -238,6 +238,12 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# The request.META key that holds the client's address, for the refund
+# lookup's rate limit. Behind a reverse proxy REMOTE_ADDR is the proxy's own
+# address, so every customer would share one limit: name the header that
+# the proxy overwrites with the client's address, such as HTTP_X_REAL_IP.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
 
 # Shop details shown to customers.
 SHOP_NAME = os.environ.get("SHOP_NAME", "Demo Shop")

@@ -675,3 +675,24 @@ def test_parallel_approvals_approve_once(policy, refunds_team, agent):
     assert refund.approved_minor == 2400
     assert order.refunded_minor == 2400
     assert AuditEvent.objects.filter(action="refunds.refund.approved").count() == 1
+
+
+def test_lookup_limit_reads_proxy_header(client, order, settings):
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_REAL_IP"
+    for number in range(20):
+        look_up(
+            client,
+            f"#{number}",
+            f"guess{number}@example.com",
+            headers={"X-Real-IP": "198.51.100.7"},
+        )
+
+    other = look_up(
+        client, "#1001", "ana.tester@example.com", headers={"X-Real-IP": "203.0.113.9"}
+    )
+    same = look_up(
+        client, "#1001", "ana.tester@example.com", headers={"X-Real-IP": "198.51.100.7"}
+    )
+
+    assert other.status_code == 302
+    assert same.status_code == 429
