@@ -45,6 +45,18 @@ def status_badge(page: Page) -> Locator:
     return page.locator(".summary .badge").first
 
 
+def check_phone_width(page: Page, check_page, name: str) -> None:
+    """Check the page at a phone's width: no sideways page scroll, no violation."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 375, "height": 800})
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{name}: the page is {width}px wide"
+        check_page(page, name)
+    finally:
+        page.set_viewport_size(size)
+
+
 def test_refund_flow_with_mouse(new_page, check_page, desk):
     customer = new_page()
     customer.goto("/")
@@ -67,6 +79,7 @@ def test_refund_flow_with_mouse(new_page, check_page, desk):
     customer.get_by_label("Reason", exact=True).select_option("damaged")
     customer.get_by_label("Tell us more").fill("Crack in the glaze 😞")
     check_page(customer, "order-eligibility")
+    check_phone_width(customer, check_page, "order-phone")
     customer.get_by_role("button", name="Send refund request").click()
 
     refund = RefundRequest.objects.get()
@@ -85,6 +98,7 @@ def test_refund_flow_with_mouse(new_page, check_page, desk):
     log_in(agent)
     expect(agent).to_have_url(re.compile(r"/queue/$"))
     check_page(agent, "queue")
+    check_phone_width(agent, check_page, "queue-phone")
     agent.get_by_role("link", name=refund.case.reference).click()
     expect(agent.get_by_text("Crack in the glaze 😞")).to_be_visible()
     check_page(agent, "case-refund")
