@@ -43,7 +43,7 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if not item.get_closest_marker("redis")]
 
 
-def _empty_cache() -> None:
+def empty_cache() -> None:
     # django-redis deletes only this worker's prefixed keys this way, where
     # clear() would flush the database that every xdist worker uses.
     if hasattr(cache, "delete_pattern"):
@@ -55,9 +55,9 @@ def _empty_cache() -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Start every test with an empty cache (rate limits, presence, counts)."""
-    _empty_cache()
+    empty_cache()
     yield
-    _empty_cache()
+    empty_cache()
 
 
 def import_export(text: str, *, currency: str = "USD", time_zone: str = "UTC"):

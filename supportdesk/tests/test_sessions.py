@@ -12,8 +12,9 @@ from copy import deepcopy
 import pytest
 import redis
 from django.conf import settings
-from django.core.cache import caches
 from django.test import Client, override_settings
+
+from conftest import empty_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def cleared_session_cookie(response) -> bool:
 def test_session_survives_emptied_cache(agent):
     with override_settings(SESSION_ENGINE=CACHED_DB):
         client = logged_in_client(agent)
-        caches["default"].clear()
+        empty_cache()
 
         response = client.get("/queue/")
 
