@@ -276,17 +276,28 @@ def test_queue_escapes_customer_text(agent_client, policy, refunds_team):
         assert "Zoë &lt;img src=x onerror=alert(1)&gt;" in html, url
 
 
-def test_queue_shows_emoji_and_accents(agent_client, policy, refunds_team):
+def test_pages_show_emoji_and_accents(client, supervisor, policy, refunds_team):
     name = "Zoë 🚀 Tester"
+    subject = "Remboursement demandé — colis abîmé 📦💥"
+    reason = "Box arrived crushed 📦💥 👨‍👩‍👧"
     order = recent_order(billing_name=name)
-    case = file_refund(order).case
-    case.subject = "Remboursement demandé — colis abîmé 📦💥"
+    refund = file_refund(order, reason_text=reason)
+    case = refund.case
+    case.subject = subject
     case.save()
+    client.force_login(supervisor.user)
+    expected = {
+        "/queue/": [name, subject],
+        f"/cases/{case.reference}/": [name, subject, reason],
+        "/admin/cases/supportcase/": [name, subject],
+        f"/admin/refunds/refundrequest/{refund.pk}/change/": [name, reason],
+        f"/refund/status/{refund.token}/": [reason],
+    }
 
-    html = agent_client.get("/queue/").content.decode()
-
-    assert name in html
-    assert "Remboursement demandé — colis abîmé 📦💥" in html
+    for url, texts in expected.items():
+        html = client.get(url).content.decode()
+        for text in texts:
+            assert text in html, (url, text)
 
 
 # Case page
