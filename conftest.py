@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(config, items):
     """Deselect tests marked ``redis`` when REDIS_URL is not set.
 
     They show as deselected, not skipped. With REDIS_URL set they run, and
-    fail when Redis does not answer.
+    fail when Redis is not reachable.
     """
     from django.conf import settings
 

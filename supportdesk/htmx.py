@@ -40,10 +40,10 @@ class HtmxLoginRedirectMiddleware:
     """Send htmx requests that need a login to the login page as a whole page.
 
     Without this, htmx follows the 302 and swaps the login form into the
-    target. After login the agent returns to ``next``: for a GET, the URL
-    requested, because every GET that htmx sends here is also a page (a
-    queue page pushed to the history); for a POST, the page the agent was
-    on, from the HX-Current-URL header.
+    target. After login the agent returns to ``next``. For a GET, that is
+    the URL requested, because every GET that htmx sends here is also a page,
+    such as a queue page pushed to the history. For a POST, it is the page
+    the agent was on, from the HX-Current-URL header.
     """
 
     def __init__(self, get_response):

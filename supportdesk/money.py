@@ -67,8 +67,8 @@ def from_minor(minor: int, currency: str) -> Decimal:
 
 
 _COMMA_DECIMAL = re.compile(r"^-?\d+,\d{1,2}$")
-# Digits with an optional dot: no exponent, NaN or Infinity, which Decimal
-# would accept but nobody types as an amount.
+# Digits with an optional dot. Decimal also accepts exponents, NaN and
+# Infinity, which people do not type as an amount.
 _PLAIN_DECIMAL = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
 # More integer digits than this cannot be a refund and would overflow the
 # decimal context when formatted.

@@ -179,7 +179,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-# Where collectstatic puts the files that whitenoise serves.
+# Folder that collectstatic fills and whitenoise serves files from.
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
@@ -239,7 +239,7 @@ TASKS = {
     }
 }
 
-# The request.META key that holds the client's address, for the refund
+# The request.META key that contains the client's address, for the refund
 # lookup's rate limit. Behind a reverse proxy REMOTE_ADDR is the proxy's own
 # address, so every customer would share one limit: name the header that
 # the proxy overwrites with the client's address, such as HTTP_X_REAL_IP.

@@ -14,7 +14,7 @@ CSRF_FAILED = (
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """Answer a failed CSRF check with 403 and a notice the person can act on.
+    """Return 403 for a failed CSRF check, with a notice the person can act on.
 
     htmx gets no body to swap, because the target would show a stray page;
     the ``showNotice`` event makes static/js/app.js show the message.

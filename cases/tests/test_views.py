@@ -817,12 +817,12 @@ def test_htmx_post_needs_csrf_token(agent, case):
     headers = csrf_header(client.get(f"/cases/{case.reference}/").content.decode())
     url = f"/cases/{case.reference}/note/"
 
-    refused = client.post(url, {"body": "no token"}, headers=HTMX)
+    rejected = client.post(url, {"body": "no token"}, headers=HTMX)
     accepted = client.post(url, {"body": "token"}, headers={**HTMX, **headers})
 
-    assert refused.status_code == 403
-    assert refused["HX-Reswap"] == "none"
-    assert "Reload the page" in json.loads(refused["HX-Trigger"])["showNotice"]
+    assert rejected.status_code == 403
+    assert rejected["HX-Reswap"] == "none"
+    assert "Reload the page" in json.loads(rejected["HX-Trigger"])["showNotice"]
     assert accepted.status_code == 200
     assert list(case.messages.filter(kind="note").values_list("body", flat=True)) == [
         "token"
@@ -836,11 +836,11 @@ def test_public_htmx_post_needs_csrf_token(policy, refunds_team):
     page = client.get(f"/refund/status/{refund.token}/").content.decode()
     url = f"/refund/status/{refund.token}/messages/"
 
-    refused = client.post(url, {"body": "no token"}, headers=HTMX)
+    rejected = client.post(url, {"body": "no token"}, headers=HTMX)
     plain = client.post(url, {"body": "no token"})
     accepted = client.post(url, {"body": "ok"}, headers={**HTMX, **csrf_header(page)})
 
-    assert refused.status_code == 403
+    assert rejected.status_code == 403
     assert plain.status_code == 403
     assert "Action not taken" in plain.content.decode()
     assert accepted.status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -30,7 +31,7 @@ def recent_order(
     """Import a paid, fulfilled order placed ``days_ago`` days ago and return it."""
     placed = timezone.now() - timedelta(days=days_ago)
     stamp = placed.strftime(TIMESTAMP_FORMAT)
-    total = sum(float(price) * quantity for _, price, quantity, _ in lines)
+    total = sum(Decimal(price) * quantity for _, price, quantity, _ in lines)
     rows = [EXPORT_HEADER]
     for index, (name, price, quantity, sku) in enumerate(lines):
         order_fields = {}

@@ -89,7 +89,7 @@ def private_redis(tmp_path):
     try:
         redis.Redis.from_url(url, socket_timeout=2).ping()
     except redis.RedisError as exc:
-        pytest.fail(f"REDIS_URL={url} is set but Redis is not answering: {exc}")
+        pytest.fail(f"REDIS_URL={url} is set but Redis is not reachable: {exc}")
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not installed; install Debian's redis-server.")
