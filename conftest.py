@@ -27,11 +27,20 @@ EXPORT_HEADER = (
 )
 
 
+def pytest_report_header(config):
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return "tests marked redis: deselected, because REDIS_URL is not set"
+    return f"tests marked redis: run against REDIS_URL={settings.REDIS_URL}"
+
+
 def pytest_collection_modifyitems(config, items):
     """Deselect tests marked ``redis`` when REDIS_URL is not set.
 
-    They show as deselected, not skipped. With REDIS_URL set they run, and
-    fail when Redis is not reachable.
+    They count as deselected, not skipped, and the report header says so
+    (pytest-xdist leaves deselections out of its summary). With REDIS_URL set
+    they run, and fail when Redis is not reachable.
     """
     from django.conf import settings
 
