@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
+from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 
@@ -32,7 +33,7 @@ def render_page(
     """Render ``template``, or only its ``partial`` for htmx fragment requests."""
     name = f"{template}#{partial}" if partial and wants_partial(request) else template
     response = render(request, name, context, status=status)
-    response.headers["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 

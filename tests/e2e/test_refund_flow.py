@@ -13,7 +13,7 @@ from django.urls import path
 from playwright.sync_api import Locator, Page, expect
 
 from cases.audit import Actor
-from cases.models import SupportCase
+from cases.models import AuditEvent, SupportCase
 from cases.services import case_create
 from refunds.models import RefundRequest
 from refunds.tests.factories import file_refund, recent_order
@@ -103,8 +103,10 @@ def test_refund_flow_with_mouse(new_page, check_page, desk):
     expect(agent.get_by_text("Crack in the glaze 😞")).to_be_visible()
     check_page(agent, "case-refund")
     expect(agent.get_by_label("Amount to refund")).to_have_value("12.00")
-    agent.get_by_role("button", name="Approve refund").click()
+    agent.get_by_role("button", name="Approve refund").dblclick()
     expect(agent.locator("#refund-heading + .summary .badge")).to_have_text("Approved")
+    expect(agent.get_by_text("is already approved")).to_have_count(0)
+    assert AuditEvent.objects.filter(action="refunds.refund.approved").count() == 1
     check_page(agent, "case-approved")
 
     customer.goto(status_url)
