@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from cases.audit import Actor
 from cases.models import AuditEvent, CaseMessage, Order, SupportCase
-from cases.services import case_assign, case_create
+from cases.services import case_assign
 from refunds.models import RefundRequest
-from refunds.tests.factories import file_refund, recent_order
+from refunds.tests.factories import file_refund, open_cases, recent_order
 
 pytestmark = pytest.mark.django_db
 
@@ -49,20 +49,6 @@ def snapshot(case: SupportCase) -> dict:
         "refund": (refund.status, refund.approved_minor) if refund else None,
         "refunded": list(Order.objects.values_list("refunded_minor", flat=True)),
     }
-
-
-def open_cases(count: int, team, **fields) -> list[SupportCase]:
-    return [
-        case_create(
-            actor=Actor.system(),
-            subject=f"Question {number:02d}",
-            channel=SupportCase.Channel.EMAIL,
-            body="Hello",
-            team=team,
-            **fields,
-        )
-        for number in range(count)
-    ]
 
 
 def references(response) -> list[str]:

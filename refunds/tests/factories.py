@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from cases.audit import Actor
-from cases.models import Order
+from cases.models import Order, SupportCase
+from cases.services import case_create
 from conftest import EXPORT_HEADER, export_row, import_export
 from refunds.models import RefundRequest
 from refunds.services import refund_request_create
@@ -83,3 +84,17 @@ def file_refund(
         reason_text=reason_text,
         actor=Actor.customer(order.customer_name),
     )
+
+
+def open_cases(count: int, team) -> list[SupportCase]:
+    """Open ``count`` email cases in ``team``, subjects numbered from 00."""
+    return [
+        case_create(
+            actor=Actor.system(),
+            subject=f"Question {number:02d}",
+            channel=SupportCase.Channel.EMAIL,
+            body="Hello",
+            team=team,
+        )
+        for number in range(count)
+    ]

@@ -12,11 +12,9 @@ import pytest
 from django.urls import path
 from playwright.sync_api import Locator, Page, expect
 
-from cases.audit import Actor
 from cases.models import AuditEvent, SupportCase
-from cases.services import case_create
 from refunds.models import RefundRequest
-from refunds.tests.factories import file_refund, recent_order
+from refunds.tests.factories import file_refund, open_cases, recent_order
 from supportdesk import urls as project_urls
 
 pytestmark = [
@@ -184,19 +182,6 @@ def test_refund_flow_with_keyboard(new_page, check_page, desk):
 
     customer.goto(status_url)
     expect(status_badge(customer)).to_have_text("Approved")
-
-
-def open_cases(count: int, team) -> list[SupportCase]:
-    return [
-        case_create(
-            actor=Actor.system(),
-            subject=f"Question {number:02d}",
-            channel=SupportCase.Channel.EMAIL,
-            body="Hello",
-            team=team,
-        )
-        for number in range(count)
-    ]
 
 
 def test_queue_history_and_expired_session(new_page, desk, refunds_team):
