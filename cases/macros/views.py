@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -72,11 +72,10 @@ def macro_preview_page(request: HttpRequest, reference: str) -> HttpResponse:
 def macro_apply_view(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     case = selectors.case_for(request.agent, reference)
     macro = Macro.objects.filter(pk=pk, is_active=True).first()
+    if macro is None:
+        raise Http404("This macro no longer exists or is inactive.")
     choice = MacroChoiceForm(initial={"macro": pk})
     form = MacroApplyForm(request.POST)
-    if macro is None:
-        choice.add_error(None, "This macro no longer exists or is inactive.")
-        return _page(request, case, choice=choice, status=404)
     if not form.is_valid():
         return _page(request, case, choice=choice, macro=macro, form=form, status=422)
     try:

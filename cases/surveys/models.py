@@ -32,7 +32,7 @@ class SatisfactionSurvey(models.Model):
     case = models.ForeignKey(
         "cases.SupportCase", on_delete=models.CASCADE, related_name="surveys"
     )
-    # The solve this survey asks about: the case's solved_at at that time.
+    # The solve this survey is about: the case's solved_at at that time.
     solved_at = models.DateTimeField()
     agent = models.ForeignKey(
         "agents.Agent",

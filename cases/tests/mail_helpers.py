@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
+
+from django.utils import timezone
 
 DATA = Path(__file__).parent / "mail_data"
 
@@ -61,17 +64,19 @@ def import_order(number: str, email_address: str, *, customer_name: str = "") ->
     """Import one paid order of one 20.00 item through the real importer."""
     from conftest import EXPORT_HEADER, export_row, import_export
 
+    # Two days ago, so that the order is inside every return window.
+    placed = (timezone.now() - timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S +0000")
     row = export_row(
         name=number,
         email=email_address,
         financial_status="paid",
-        paid_at="2026-03-01 10:00:00 +0000",
+        paid_at=placed,
         currency="USD",
         subtotal="20.00",
         shipping="0.00",
         taxes="0.00",
         total="20.00",
-        created_at="2026-03-01 10:00:00 +0000",
+        created_at=placed,
         lineitem_quantity="1",
         lineitem_name="Vase",
         lineitem_price="20.00",
