@@ -252,7 +252,7 @@ def case_change_status(
             changes={"status": [old, status]},
         )
         if status == SupportCase.Status.SOLVED:
-            survey_create_for_solve(case=case)
+            survey_create_for_solve(case=case, solved_by=actor.agent)
     return case
 
 

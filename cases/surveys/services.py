@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from agents.models import Agent
 from cases.audit import Actor, record_event
 from cases.mail.models import OutboundEmail
 from cases.mail.outbound import email_queue, recipient_for
@@ -28,12 +29,16 @@ CHANGE_WINDOW = timedelta(hours=24)
 MAX_COMMENT_LENGTH = 2000
 
 
-def survey_create_for_solve(*, case: SupportCase) -> SatisfactionSurvey | None:
+def survey_create_for_solve(
+    *, case: SupportCase, solved_by: Agent | None = None
+) -> SatisfactionSurvey | None:
     """Create the survey of the solve just made and queue its email.
 
     Call it inside the transaction that solves the case: the email goes out
     after the commit, once per solve (a unique constraint on the case and
-    its solved_at). Returns None when the customer has no email address.
+    its solved_at). The rating counts for the assignee, or for the agent who
+    solved an unassigned case. Returns None when the customer has no email
+    address.
     """
     to_address = recipient_for(case)
     if not to_address or case.solved_at is None:
@@ -42,7 +47,7 @@ def survey_create_for_solve(*, case: SupportCase) -> SatisfactionSurvey | None:
         case=case,
         solved_at=case.solved_at,
         defaults={
-            "agent_id": case.assignee_id,
+            "agent_id": case.assignee_id or (solved_by.pk if solved_by else None),
             "team_id": case.team_id,
             "email": to_address,
             "expires_at": case.solved_at + ANSWER_WINDOW,

@@ -233,3 +233,45 @@ def test_supervisor_manages_macros_in_admin(client, supervisor):
 
     assert response.status_code == 302
     assert Macro.objects.get().set_status == "pending"
+
+
+def test_status_only_macro_checks_version(case, agent):
+    macro = Macro.objects.create(name="Wait for customer", set_status="pending")
+    stale = case.version
+    case_add_customer_message(case=case, actor=Actor.customer("Zoë"), body="More")
+
+    with pytest.raises(StateConflict):
+        macro_apply(
+            case=case, actor=Actor.for_agent(agent), macro=macro, expected_version=stale
+        )
+    case = macro_apply(
+        case=case,
+        actor=Actor.for_agent(agent),
+        macro=macro,
+        expected_version=SupportCase.objects.get(pk=case.pk).version,
+    )
+
+    assert case.status == SupportCase.Status.PENDING
+    assert not case.messages.filter(kind=CaseMessage.Kind.REPLY).exists()
+
+
+def test_apply_view_stale_case_answers_409(case, agent_client, solve_macro):
+    stale = case.version
+    case_add_customer_message(case=case, actor=Actor.customer("Zoë"), body="More")
+
+    response = agent_client.post(
+        reverse("macros:apply", args=[case.reference, solve_macro.pk]),
+        {"body": "Too late", "version": stale},
+    )
+
+    case.refresh_from_db()
+    assert response.status_code == 409
+    assert "changed while you were working on it" in response.content.decode()
+    assert case.status == SupportCase.Status.OPEN
+
+
+def test_preview_page_without_choice_lists_macros(case, agent_client, solve_macro):
+    response = agent_client.get(reverse("macros:preview", args=[case.reference]))
+
+    assert response.status_code == 200
+    assert "Solved, thanks</option>" in response.content.decode()

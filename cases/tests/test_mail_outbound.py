@@ -121,3 +121,35 @@ def test_reply_saved_when_mail_server_down(case, agent, agent_client, settings):
     assert outbound.last_error == "ConnectionRefusedError"
     page = agent_client.get(reverse("cases:detail", args=[case.reference]))
     assert "Emailed to zoe@example.org: queued" in page.content.decode()
+
+
+def test_admin_retries_failed_email(case, agent, client, supervisor):
+    message = case_reply(case=case, actor=Actor.for_agent(agent), body="Retry me")
+    outbound = OutboundEmail.objects.get(case_message=message)
+    outbound.status = OutboundEmail.Status.FAILED
+    outbound.attempts = 6
+    outbound.save()
+    client.force_login(supervisor.user)
+
+    response = client.post(
+        reverse("admin:cases_outboundemail_changelist"),
+        {"action": "retry_now", "_selected_action": [outbound.pk]},
+    )
+
+    outbound.refresh_from_db()
+    assert response.status_code == 302
+    assert outbound.status == OutboundEmail.Status.SENT
+    assert outbound.attempts == 1
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    "name", ["cases_outboundemail_changelist", "cases_inboundemail_changelist"]
+)
+def test_admin_email_lists_open(case, agent, client, supervisor, name):
+    case_reply(case=case, actor=Actor.for_agent(agent), body="Listed")
+    client.force_login(supervisor.user)
+
+    response = client.get(reverse(f"admin:{name}"))
+
+    assert response.status_code == 200
