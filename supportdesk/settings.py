@@ -230,6 +230,26 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@shop.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The email channel. Customers write to SUPPORT_EMAIL; replies, receipts and
+# surveys go out from it. With plus addressing on, replies carry a Reply-To
+# such as support+c-000123.<signature>@shop.example, so turn it on only when
+# the mail server delivers "+" addresses to the support mailbox.
+SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", DEFAULT_FROM_EMAIL)
+SUPPORT_EMAIL_PLUS_ADDRESSING = env_bool("SUPPORT_EMAIL_PLUS_ADDRESSING")
+# Secrets of the inbound mail endpoint: a bearer token, an HMAC key, or both.
+# With neither set, the endpoint answers 404.
+MAIL_INBOUND_TOKEN = os.environ.get("MAIL_INBOUND_TOKEN", "")
+MAIL_INBOUND_HMAC_SECRET = os.environ.get("MAIL_INBOUND_HMAC_SECRET", "")
+# Largest raw message accepted, and largest attachment stored, in bytes.
+MAIL_MAX_MESSAGE_BYTES = int(os.environ.get("MAIL_MAX_MESSAGE_BYTES", "26214400"))
+MAIL_MAX_ATTACHMENT_BYTES = int(
+    os.environ.get("MAIL_MAX_ATTACHMENT_BYTES", "10485760")
+)
+
+# Uploaded files such as email attachments. They are served only through
+# views that check the agent's access, never from a public MEDIA_URL.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+
 # Background tasks run through django.tasks with the database backend from
 # django-tasks-db; `manage.py db_worker` executes them.
 TASKS = {

@@ -32,3 +32,4 @@ STATIC_ROOT = BASE_DIR / "var" / "test-static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
