@@ -55,7 +55,11 @@ class CasePagination(CursorPagination):
     ordering = ("-updated_at", "-id")
 
 
-@extend_schema(tags=["orders"], parameters=[OrderListQuerySerializer])
+@extend_schema(
+    tags=["orders"],
+    summary="Search orders by number and email",
+    parameters=[OrderListQuerySerializer],
+)
 class OrderListView(generics.ListAPIView):
     """List orders, newest import first, searchable by number and email."""
 
@@ -98,7 +102,10 @@ class CaseListView(generics.ListCreateAPIView):
     serializer_class = CaseSerializer
     pagination_class = CasePagination
 
-    @extend_schema(parameters=[CaseListQuerySerializer])
+    @extend_schema(
+        summary="List the cases visible to the caller",
+        parameters=[CaseListQuerySerializer],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -111,7 +118,11 @@ class CaseListView(generics.ListCreateAPIView):
             "team", "assignee__user", "customer", "order", "refund_request"
         )
 
-    @extend_schema(request=CaseCreateSerializer, responses={201: CaseDetailSerializer})
+    @extend_schema(
+        summary="Open a case",
+        request=CaseCreateSerializer,
+        responses={201: CaseDetailSerializer},
+    )
     def post(self, request, *args, **kwargs):
         data = _valid(CaseCreateSerializer, request.data)
         order = None
@@ -136,9 +147,9 @@ class CaseListView(generics.ListCreateAPIView):
             priority=data["priority"],
             author_name=data["author_name"],
         )
-        response = _case_detail_response(
-            request, case.reference, status.HTTP_201_CREATED
-        )
+        # Serialized without the visibility check: an agent may open a case
+        # in a team whose queue they do not see.
+        response = _case_detail(request, case, status.HTTP_201_CREATED)
         response.headers["Location"] = request.build_absolute_uri(
             f"{request.path}{case.reference}/"
         )
@@ -195,7 +206,9 @@ class CaseDetailView(APIView):
                     assignee=_assignee(data["assignee"], request.user),
                     take_over=data["take_over"],
                 )
-        return _case_detail_response(request, reference)
+        # The updated case, even if the change took it out of the caller's
+        # scope (an agent who returns a case to another team's queue).
+        return _case_detail(request, case)
 
 
 @extend_schema(parameters=[CASE_REFERENCE])
@@ -230,8 +243,11 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
-def _case_detail_response(request, reference: str, status_code: int = 200):
-    case = selectors.case_for_user(request.user, reference)
+def _case_detail_response(request, reference: str):
+    return _case_detail(request, selectors.case_for_user(request.user, reference))
+
+
+def _case_detail(request, case: SupportCase, status_code: int = 200):
     messages = selectors.case_messages_for_user(case, request.user)
     data = CaseDetailSerializer(case, context={"messages": messages}).data
     return conditional_response(request, data, status=status_code)
