@@ -62,7 +62,10 @@ class RefundListView(generics.ListAPIView):
     serializer_class = RefundSerializer
     pagination_class = RefundPagination
 
-    @extend_schema(parameters=[RefundListQuerySerializer])
+    @extend_schema(
+        summary="List the refunds visible to the caller",
+        parameters=[RefundListQuerySerializer],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -158,9 +161,9 @@ class RefundListView(generics.ListAPIView):
 def _submission_key(user, key: str | None) -> str | None:
     """Return the service's de-duplication key for an Idempotency-Key.
 
-    The idempotency store already runs a key once. With this key, the refund
-    table's unique constraint also rejects a second request with the same
-    Idempotency-Key.
+    The idempotency store already runs a key once. Passing this key as well
+    makes refund_request_create return the refund that the key filed, rather
+    than file another, if a request ever reaches it twice.
     """
     if key is None:
         return None

@@ -21,7 +21,7 @@ def file_refund(client, order_number="#1001", lines=None, **extra):
     return client.post("/api/v1/refunds/", body, format="json")
 
 
-def test_create_refund_returns_trace_and_money_strings(agent, policy):
+def test_create_refund_returns_trace(agent, policy):
     make_order()
     client = client_for(agent.user)
 
@@ -43,7 +43,7 @@ def test_create_refund_returns_trace_and_money_strings(agent, policy):
     assert response["Location"].endswith(f"/api/v1/refunds/{data['reference']}/")
 
 
-def test_create_refund_not_eligible_is_problem_with_reasons(agent, policy):
+def test_ineligible_refund_lists_reasons(agent, policy):
     make_order(days_ago=90)
     client = client_for(agent.user)
 
@@ -58,7 +58,7 @@ def test_create_refund_not_eligible_is_problem_with_reasons(agent, policy):
     assert RefundRequest.objects.count() == 0
 
 
-def test_create_refund_unknown_position_names_field(agent, policy):
+def test_unknown_line_position_is_invalid(agent, policy):
     make_order()
     client = client_for(agent.user)
 
@@ -70,7 +70,7 @@ def test_create_refund_unknown_position_names_field(agent, policy):
     assert RefundRequest.objects.count() == 0
 
 
-def test_create_refund_unknown_order_is_invalid(agent, policy):
+def test_unknown_order_is_invalid(agent, policy):
     client = client_for(agent.user)
 
     response = file_refund(client, order_number="#404")
@@ -114,7 +114,7 @@ def test_agent_approves_part_within_limit(make_agent, policy):
     assert response.json()["decided_by"] == low.user.username
 
 
-def test_filer_cannot_approve_own_request_above_limit(supervisor, make_agent, policy):
+def test_filer_cannot_self_approve_above_limit(supervisor, make_agent, policy):
     make_order()
     supervisor.approval_limit = 100
     supervisor.save()
@@ -199,9 +199,7 @@ def test_reject_needs_reason(agent, make_agent, policy):
     assert rejected.json()["decision_note"] == "Remboursement refusé — colis intact"
 
 
-def test_integration_files_and_marks_refunded_but_cannot_approve(
-    integration, supervisor, policy
-):
+def test_integration_refund_permissions(integration, supervisor, policy):
     make_order()
     client = client_for(integration)
     reference = file_refund(client).json()["reference"]
@@ -229,7 +227,7 @@ def test_integration_files_and_marks_refunded_but_cannot_approve(
     assert paid.json()["requested_by"] == integration.username
 
 
-def test_refund_outside_scope_is_same_404_as_unknown(make_agent, general_team, policy):
+def test_refund_outside_scope_is_404(make_agent, general_team, policy):
     make_order()
     filer = make_agent("Filer")
     outsider = make_agent("Outsider", teams=[general_team])
@@ -248,7 +246,7 @@ def test_refund_outside_scope_is_same_404_as_unknown(make_agent, general_team, p
     assert RefundRequest.objects.get().status == RefundRequest.Status.REQUESTED
 
 
-def test_refund_list_filters_by_status_and_order(supervisor, make_agent, policy):
+def test_refund_list_filters(supervisor, make_agent, policy):
     make_order("#1001")
     make_order("#1002", email="sam.tester@example.com")
     client = client_for(supervisor.user)
@@ -286,3 +284,32 @@ def test_refund_detail_etag_gives_304(supervisor, policy):
     assert again.content == b""
     assert changed.status_code == 200
     assert changed["ETag"] != first["ETag"]
+
+
+def test_approve_in_other_currency_is_invalid(agent, make_agent, policy):
+    make_order()
+    reference = file_refund(client_for(make_agent("Filer").user)).json()["reference"]
+
+    response = client_for(agent.user).post(
+        f"/api/v1/refunds/{reference}/approve/",
+        {"amount": "10.00", "currency": "EUR"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["invalid_params"][0]["name"] == "currency"
+    assert RefundRequest.objects.get().status == RefundRequest.Status.REQUESTED
+
+
+def test_clean_small_request_is_approved_at_once(integration, policy):
+    policy.auto_approve_limit = 50
+    policy.save()
+    make_order(lines=(("Sticker", 2, "10.00", "STK"),))
+
+    response = file_refund(client_for(integration))
+
+    assert response.status_code == 201
+    assert response.json()["status"] == "approved"
+    assert response.json()["approved_amount"] == "10.00"
+    assert response.json()["outcome"] == "auto_approve"
+    assert Order.objects.get().refunded_minor == 1000

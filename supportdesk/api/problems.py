@@ -8,7 +8,6 @@ with nested fields written as ``lines[0].quantity``.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -18,8 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from supportdesk.errors import DomainError
-
-logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:supportdesk:problem:"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from supportdesk.tests.api_support import obtain_tokens
 
@@ -131,7 +132,19 @@ def test_integration_role_gets_tokens(integration):
     assert get_cases(tokens["access"]).status_code == 200
 
 
-def test_token_endpoint_throttled_per_ip(agent, settings):
+@pytest.fixture
+def throttle_cache(monkeypatch) -> LocMemCache:
+    """Keep throttle counters in a cache of this test's own.
+
+    On Redis, the other pytest-xdist worker flushes the shared database
+    before and after each of its tests, which would reset the counters.
+    """
+    private = LocMemCache("api-throttle-tests", {})
+    monkeypatch.setattr(SimpleRateThrottle, "cache", private)
+    return private
+
+
+def test_token_endpoint_throttled_per_ip(agent, settings, throttle_cache):
     settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "token": "3/m"}
     client = APIClient()
     body = {"username": agent.user.username, "password": "wrong"}
@@ -148,7 +161,7 @@ def test_token_endpoint_throttled_per_ip(agent, settings):
     assert limited.json()["code"] == "throttled"
 
 
-def test_api_throttled_per_user_across_addresses(agent, settings):
+def test_api_throttled_per_user_across_addresses(agent, settings, throttle_cache):
     access = obtain_tokens(agent.user)["access"]
     settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "user": "2/m"}
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {access}")
@@ -161,12 +174,12 @@ def test_api_throttled_per_user_across_addresses(agent, settings):
     assert statuses == [200, 200, 429]
 
 
-def test_api_throttled_per_ip_across_users(agent, supervisor, settings):
+def test_api_throttled_per_ip_across_users(agent, supervisor, settings, throttle_cache):
     clients = [
         APIClient(HTTP_AUTHORIZATION=f"Bearer {obtain_tokens(user)['access']}")
         for user in (agent.user, supervisor.user, agent.user)
     ]
-    cache.clear()  # forget the token requests
+    throttle_cache.clear()  # forget the token requests
     settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "ip": "2/m"}
 
     statuses = [client.get("/api/v1/cases/").status_code for client in clients]

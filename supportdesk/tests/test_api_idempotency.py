@@ -6,8 +6,13 @@ import threading
 
 import pytest
 from django.db import connection
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
 
 from refunds.models import RefundRequest
+from supportdesk.api.idempotency import run_idempotent
 from supportdesk.api.models import IdempotencyRecord
 from supportdesk.tests.api_support import client_for, make_order
 
@@ -25,7 +30,7 @@ def post(client, body=BODY, key="key-1"):
     return client.post("/api/v1/refunds/", body, format="json", **headers)
 
 
-def test_same_key_same_body_replays_first_response(agent, policy):
+def test_same_key_replays_first_response(agent, policy):
     make_order()
     client = client_for(agent.user)
 
@@ -63,7 +68,7 @@ def test_keys_are_per_user(make_agent, policy):
     assert second.json()["reference"] != first.json()["reference"]
 
 
-def test_without_key_each_post_files_a_request(agent, policy):
+def test_without_key_each_post_files(agent, policy):
     make_order()
     client = client_for(agent.user)
 
@@ -99,7 +104,7 @@ def test_invalid_key_is_400(agent, policy):
 
 @pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
-def test_twenty_parallel_posts_with_one_key_create_one_refund(agent, policy):
+def test_parallel_posts_one_key_one_refund(agent, policy):
     make_order(lines=(("Scarf", 40, "5.00", "SCF-1"),))
     client = client_for(agent.user)
     body = {**BODY, "lines": [{"position": 1, "quantity": 1}]}
@@ -124,3 +129,16 @@ def test_twenty_parallel_posts_with_one_key_create_one_refund(agent, policy):
     assert len({r.json()["reference"] for r in responses}) == 1
     assert RefundRequest.objects.count() == 1
     assert RefundRequest.objects.get().lines.get().quantity == 1
+
+
+def test_failed_response_rolls_back_record(agent):
+    request = APIRequestFactory().post("/api/v1/refunds/", {}, format="json")
+    request = Request(request, parsers=[JSONParser()])
+    request.user = agent.user
+
+    response = run_idempotent(
+        request, key="k", perform=lambda: Response({"detail": "no"}, status=400)
+    )
+
+    assert response.status_code == 400
+    assert IdempotencyRecord.objects.count() == 0

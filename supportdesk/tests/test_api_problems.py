@@ -6,8 +6,9 @@ import io
 from decimal import Decimal
 
 import pytest
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 
+from supportdesk.api.fields import AmountField
 from supportdesk.api.parsers import DecimalJSONParser
 from supportdesk.api.problems import invalid_params
 from supportdesk.tests.api_support import client_for
@@ -116,3 +117,40 @@ def test_docs_page_uses_local_static_files(client):
     assert response.status_code == 200
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn.jsdelivr.net" not in html
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        True,
+        None,
+        ["6.95"],
+        "6,95",
+        "NaN",
+        "Infinity",
+        "1" * 33,
+        "1e12",
+        Decimal("-1e13"),
+    ],
+)
+def test_amount_field_rejects_invalid(value):
+    field = AmountField()
+
+    with pytest.raises(ValidationError):
+        field.run_validation(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("6.95", Decimal("6.95")), (Decimal("6.95"), Decimal("6.95")), (7, Decimal(7))],
+)
+def test_amount_field_reads_exact_decimal(value, expected):
+    assert AmountField().run_validation(value) == expected
+
+
+def test_parser_reads_empty_stream_and_no_limit(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
+
+    with pytest.raises(ParseError):
+        DecimalJSONParser().parse(None, "application/json")
+    assert parse('{"a": 1.5}') == {"a": Decimal("1.5")}
