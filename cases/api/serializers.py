@@ -195,7 +195,7 @@ class CaseDetailSerializer(CaseSerializer):
 
     @extend_schema_field(MessageSerializer(many=True))
     def get_messages(self, case) -> list[dict]:
-        return MessageSerializer(self.context["messages"], many=True).data
+        return list(MessageSerializer(self.context["messages"], many=True).data)
 
 
 class CaseListQuerySerializer(serializers.Serializer):

@@ -74,10 +74,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return None
     set_rollback()
     headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    # DRF sets these on 401 and 429 errors.
+    auth_header = getattr(exc, "auth_header", None)
+    wait = getattr(exc, "wait", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    if wait:
+        headers["Retry-After"] = str(int(wait))
     if isinstance(exc, exceptions.ValidationError):
         params = invalid_params(exc.detail)
         names = ", ".join(dict.fromkeys(p["name"] for p in params))

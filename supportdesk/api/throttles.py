@@ -14,7 +14,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 class _SettingsRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES.get(self.scope)
+        return settings.API_THROTTLE_RATES.get(self.scope or "")
 
 
 class UserThrottle(_SettingsRateThrottle):
