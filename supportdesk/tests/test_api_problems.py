@@ -154,3 +154,16 @@ def test_parser_reads_empty_stream_and_no_limit(settings):
     with pytest.raises(ParseError):
         DecimalJSONParser().parse(None, "application/json")
     assert parse('{"a": 1.5}') == {"a": Decimal("1.5")}
+
+
+def test_out_of_range_references_are_404(supervisor):
+    client = client_for(supervisor.user)
+    huge = "9" * 30
+
+    case = client.get(f"/api/v1/cases/C-{huge}/")
+    refund = client.post(f"/api/v1/refunds/R-{huge}/approve/", {}, format="json")
+    order = client.get(f"/api/v1/orders/{huge * 100}/")
+
+    assert case.status_code == 404
+    assert refund.status_code == 404
+    assert order.status_code == 404
