@@ -11,6 +11,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
+from cases.audit import Actor
+from cases.models import SupportCase
+from cases.services import case_create
 from refunds.models import RefundRequest
 from supportdesk.api.idempotency import run_idempotent
 from supportdesk.api.models import IdempotencyRecord
@@ -142,3 +145,37 @@ def test_failed_response_rolls_back_record(agent):
 
     assert response.status_code == 400
     assert IdempotencyRecord.objects.count() == 0
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_store_alone_runs_key_once(agent):
+    barrier = threading.Barrier(8)
+    statuses = []
+
+    def open_case():
+        case = case_create(
+            actor=Actor.for_agent(agent), subject="Once", channel="api", body="Hi"
+        )
+        return Response({"reference": case.reference}, status=201)
+
+    def send():
+        request = APIRequestFactory().post("/api/v1/cases/", {"a": 1}, format="json")
+        request = Request(request, parsers=[JSONParser()])
+        request.user = agent.user
+        barrier.wait()
+        try:
+            response = run_idempotent(request, key="store-only", perform=open_case)
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [201] * 8
+    assert SupportCase.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1

@@ -148,7 +148,7 @@ def test_amount_field_reads_exact_decimal(value, expected):
     assert AmountField().run_validation(value) == expected
 
 
-def test_parser_reads_empty_stream_and_no_limit(settings):
+def test_parser_without_body_or_limit(settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
 
     with pytest.raises(ParseError):
