@@ -13,7 +13,7 @@ import pytest
 from django.core.cache import cache
 
 from agents.models import Agent, Team
-from agents.services import agent_create
+from agents.services import agent_create, integration_create
 from cases.order_import import orders_import
 from cases.shopify_export import parse_export
 from refunds.models import RefundPolicy
@@ -156,3 +156,9 @@ def policy(db) -> RefundPolicy:
 def agent_client(client, agent):
     client.force_login(agent.user)
     return client
+
+
+@pytest.fixture
+def integration(db):
+    """A user in the Integrations group, without an agent profile."""
+    return integration_create(username="shop-sync", password="pass-for-tests")

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
 
+from agents.roles import Role, role_of
 from cases.models import Customer, Order, OrderLine
+from cases.selectors import cases_visible_to
 from cases.shopify_export import order_number_key
 from refunds.eligibility import CustomerHistory
-from refunds.models import RefundPolicy, RefundRequest
+from refunds.models import RefundPolicy, RefundRequest, parse_refund_reference
 
 
 def active_policy() -> RefundPolicy:
@@ -89,3 +92,37 @@ def refund_by_token(token: str) -> RefundRequest | None:
         .filter(token=token)
         .first()
     )
+
+
+def refunds_visible_to_user(user) -> QuerySet[RefundRequest]:
+    """Return the refunds ``user`` may see: those of the cases it may see.
+
+    Supervisors and integrations see every refund, including any without a
+    case.
+    """
+    role = role_of(user)
+    if role in (Role.SUPERVISOR, Role.INTEGRATION):
+        return RefundRequest.objects.all()
+    if role == Role.AGENT:
+        return RefundRequest.objects.filter(case__in=cases_visible_to(user.agent))
+    return RefundRequest.objects.none()
+
+
+def refund_for_user(user, reference: str) -> RefundRequest:
+    """Return the refund with ``reference`` if ``user`` may see it, else 404.
+
+    A refund outside the user's scope gives the same 404 as an unknown one.
+    """
+    pk = parse_refund_reference(reference)
+    refund = (
+        refunds_visible_to_user(user)
+        .select_related("order", "case", "requested_by", "decided_by")
+        .prefetch_related("lines__order_line")
+        .filter(pk=pk)
+        .first()
+        if pk
+        else None
+    )
+    if refund is None:
+        raise Http404("No such refund.")
+    return refund

@@ -6,6 +6,7 @@ set, the project runs on a SQLite file in ``var/`` with a local-memory cache.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "supportdesk.api",
     "agents",
     "cases",
     "refunds",
@@ -270,17 +273,69 @@ SHOP_NAME = os.environ.get("SHOP_NAME", "Demo Shop")
 # Currency of orders whose export has no Currency column.
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "USD").upper()
 
+# The JSON API under /api/v1/: JWT bearer tokens, problem details for errors,
+# JSON numbers read as Decimal. See docs/api.md.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["supportdesk.api.permissions.HasRole"],
+    "DEFAULT_PARSER_CLASSES": ["supportdesk.api.parsers.DecimalJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "supportdesk.api.throttles.UserThrottle",
+        "supportdesk.api.throttles.IPThrottle",
+    ],
+    "EXCEPTION_HANDLER": "supportdesk.api.problems.exception_handler",
+    # Proxies in front that append to X-Forwarded-For; 0 trusts REMOTE_ADDR.
+    "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per period ("s", "m", "h" or "d") for each throttle scope: per
+# user, per client address, and per address on the token endpoints.
+API_THROTTLE_RATES = {
+    "user": os.environ.get("API_RATE_USER", "600/m"),
+    "ip": os.environ.get("API_RATE_IP", "1200/m"),
+    "token": os.environ.get("API_RATE_TOKEN", "20/m"),
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        minutes=int(os.environ.get("API_ACCESS_TOKEN_MINUTES", "5"))
+    ),
+    "REFRESH_TOKEN_LIFETIME": timedelta(
+        hours=int(os.environ.get("API_REFRESH_TOKEN_HOURS", "24"))
+    ),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    # Tokens carry a hash of the password hash, so a password change revokes
+    # every token issued before it.
+    "CHECK_REVOKE_TOKEN": True,
+    "USER_AUTHENTICATION_RULE": "supportdesk.api.auth.user_may_use_api",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Supportdesk API",
+    "DESCRIPTION": "Orders, support cases and refund requests, with the same "
+    "rules as the agent pages. See docs/api.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.SupportCase.Status",
+        "RefundStatusEnum": "refunds.models.RefundRequest.Status",
+        "RefundReasonEnum": "refunds.models.RefundRequest.Reason",
+        "RefundOutcomeEnum": "refunds.models.RefundRequest.Outcome",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "supportdesk.api.schema.add_problem_responses",
+    ],
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Logging: JSON lines in production, readable key=value lines with DEBUG.

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("cases.mail.urls")),
     path("", include("cases.macros.urls")),
     path("", include("cases.surveys.urls")),
+    path("api/v1/", include("supportdesk.api.urls")),
     path("admin/", admin.site.urls),
 ]
