@@ -1,6 +1,6 @@
 from django.urls import path
 
-from refunds import agent_views, views
+from refunds import agent_views, hook_views, views
 
 app_name = "refunds"
 
@@ -21,5 +21,10 @@ urlpatterns = [
         "refunds/<str:reference>/mark-refunded/",
         agent_views.mark_refunded,
         name="mark-refunded",
+    ),
+    path(
+        "hooks/shop/<int:endpoint_id>/refund-confirmations/",
+        hook_views.refund_confirmation,
+        name="hook-confirm",
     ),
 ]
