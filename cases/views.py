@@ -23,7 +23,7 @@ from cases.forms import (
     StatusForm,
 )
 from cases.models import SupportCase
-from refunds.forms import ApproveForm, MarkRefundedForm, RejectForm
+from refunds.panel import refund_panel_context
 from supportdesk.errors import DomainError
 from supportdesk.htmx import render_page, wants_partial
 
@@ -103,16 +103,7 @@ def _case_page(request, case, *, forms=None, status=200) -> HttpResponse:
         or PriorityForm(initial={"priority": case.priority}),
         "assign_form": forms.get("assign")
         or AssignForm(initial={"agent": case.assignee_id}),
-        "approve_form": forms.get("approve")
-        or (
-            ApproveForm(
-                currency=refund.currency, initial={"amount": refund.requested.amount}
-            )
-            if refund
-            else None
-        ),
-        "reject_form": forms.get("reject") or RejectForm(),
-        "refunded_form": forms.get("refunded") or MarkRefundedForm(),
+        **refund_panel_context(refund, request.agent, forms),
         "transitions": [
             (value, label)
             for value, label in SupportCase.Status.choices
