@@ -137,7 +137,7 @@ def outbox_deliver(*, message_id: str) -> str:
     lease = timedelta(seconds=settings.REFUNDS_OUTBOX_LEASE_SECONDS)
     with transaction.atomic():
         message = (
-            OutboxMessage.objects.select_for_update()
+            OutboxMessage.objects.select_for_update(of=("self",))
             .select_related("endpoint")
             .filter(pk=message_id)
             .first()
