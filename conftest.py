@@ -27,12 +27,21 @@ EXPORT_HEADER = (
 )
 
 
+def _empty_cache() -> None:
+    # django-redis clears with FLUSHDB, which would also empty the keys of
+    # the other pytest-xdist workers; delete_pattern keeps to this prefix.
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Start every test with an empty cache (rate limits, presence, counts)."""
-    cache.clear()
+    _empty_cache()
     yield
-    cache.clear()
+    _empty_cache()
 
 
 def import_export(text: str, *, currency: str = "USD", time_zone: str = "UTC"):

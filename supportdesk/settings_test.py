@@ -11,7 +11,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from supportdesk.settings import *  # noqa: F403
-from supportdesk.settings import STORAGES
+from supportdesk.settings import CACHES, STORAGES
 
 # Fast hashing: the tests log agents in many times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -21,3 +21,8 @@ STORAGES["staticfiles"] = {
 }
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
+# pytest-xdist workers share one Redis database; a key prefix per worker lets
+# each test empty its own keys without wiping another worker's rate limits.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+CACHES["default"]["KEY_PREFIX"] = f"{CACHES['default'].get('KEY_PREFIX', '')}-{_worker}"
