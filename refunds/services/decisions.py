@@ -14,7 +14,6 @@ from decimal import ROUND_FLOOR, Decimal
 
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
 from cases.audit import Actor, record_event
@@ -196,7 +195,6 @@ def _webhook_data(refund: RefundRequest, order: Order) -> dict:
             for line in lines
         ],
         "decided_at": refund.decided_at.isoformat() if refund.decided_at else None,
-        "status_url": reverse("refunds:status", kwargs={"token": refund.token}),
     }
 
 
