@@ -51,7 +51,7 @@ def refund_panel_context(
 
 
 # The forms the panel shows in each status; the others are hidden.
-_FORMS_BY_STATUS = {
+_FORMS_BY_STATUS: dict[str, set[str]] = {
     RefundRequest.Status.REQUESTED: {"approve", "amount", "reject"},
     RefundRequest.Status.APPROVED: {"refunded", "cancel"},
 }

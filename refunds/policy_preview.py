@@ -98,7 +98,8 @@ def policy_preview(
         .order_by("-created_at", "-id")[:count]
     )
     preview = PolicyPreview(compared=len(attempts))
-    eligible, blocked = defaultdict(int), defaultdict(int)
+    eligible: defaultdict[str, int] = defaultdict(int)
+    blocked: defaultdict[str, int] = defaultdict(int)
     for attempt in attempts:
         order, lines = _state_without(attempt)
         before = _evaluate(attempt, order, lines, current)

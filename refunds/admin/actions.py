@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -41,7 +42,7 @@ def perform_each(
     request: HttpRequest,
     queryset: QuerySet,
     *,
-    perform: Callable[[object], object],
+    perform: Callable[[Any], object],
     success: str,
 ) -> int:
     """Call ``perform(obj)`` for each selected object; return how many succeeded.
@@ -70,7 +71,7 @@ def run_with_reason(
     action: str,
     title: str,
     help_text: str,
-    perform: Callable[[object, str], object],
+    perform: Callable[[Any, str], object],
 ) -> TemplateResponse | None:
     """Ask for a reason on an intermediate page, then perform the action.
 
