@@ -77,8 +77,8 @@ def refund_request_create(
 ) -> RefundRequest:
     """File a refund request and open its case in the refunds team's queue.
 
-    With a ``submission_key`` already used, returns the request it created,
-    so a double click or a resubmitted form files one request. Raises
+    With a ``submission_key`` already used on this order, returns the request
+    it created, so a double click or a resubmitted form files one request. Raises
     NotEligible when a rule rejects the request; only the declined attempt is
     stored then. A request that every rule passes and that is within the
     automatic limit is approved in the same transaction.
@@ -95,12 +95,9 @@ def refund_request_create(
     try:
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=order.pk)
-            if submission_key:
-                existing = RefundRequest.objects.filter(
-                    submission_key=submission_key
-                ).first()
-                if existing is not None:
-                    return existing
+            existing = _request_with_key(order, submission_key)
+            if existing is not None:
+                return existing
             refund = _create_locked(
                 order,
                 selection,
@@ -124,15 +121,28 @@ def refund_request_create(
         raise
     except IntegrityError:
         # A concurrent submission with the same key won the race.
-        existing = (
-            RefundRequest.objects.filter(submission_key=submission_key).first()
-            if submission_key
-            else None
-        )
+        existing = _request_with_key(order, submission_key)
         if existing is None:
             raise
         return existing
     return refund
+
+
+def _request_with_key(order: Order, submission_key: str | None):
+    """Return the request that ``submission_key`` already filed on ``order``.
+
+    A key used on another order raises DomainError instead of returning that
+    order's request, whose status link is private to its customer.
+    """
+    if not submission_key:
+        return None
+    existing = RefundRequest.objects.filter(submission_key=submission_key).first()
+    if existing is not None and existing.order_id != order.pk:
+        raise DomainError(
+            "This form was already sent for another order. Reload the page and "
+            "send it again."
+        )
+    return existing
 
 
 def _create_locked(

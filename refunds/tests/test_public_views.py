@@ -148,3 +148,20 @@ def test_lookups_are_rate_limited_per_address(client, policy):
 
     assert statuses[:10] == [422] * 10
     assert statuses[10] == 429
+
+
+def test_submission_key_of_another_order_reveals_nothing(client, policy):
+    first = make_order("#1001")
+    second = make_order("#1002")
+    look_up(client, "#1001")
+    data = form_data(client, first)
+    client.post(reverse("refunds:submit", args=[first.pk]), data)
+    look_up(client, "#1002")
+    stolen = {**form_data(client, second), "submission_key": data["submission_key"]}
+
+    response = client.post(reverse("refunds:submit", args=[second.pk]), stolen)
+
+    assert response.status_code == 422
+    assert "already sent for another order" in response.content.decode()
+    assert RefundRequest.objects.get().token not in response.content.decode()
+    assert RefundRequest.objects.count() == 1
