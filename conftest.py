@@ -27,9 +27,34 @@ EXPORT_HEADER = (
 )
 
 
-def _empty_cache() -> None:
-    # django-redis clears with FLUSHDB, which would also empty the keys of
-    # the other pytest-xdist workers; delete_pattern keeps to this prefix.
+def pytest_report_header(config):
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return "tests marked redis: deselected, because REDIS_URL is not set"
+    return f"tests marked redis: run against REDIS_URL={settings.REDIS_URL}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect tests marked ``redis`` when REDIS_URL is not set.
+
+    They count as deselected, not skipped, and the report header says so
+    (pytest-xdist leaves deselections out of its summary). With REDIS_URL set
+    they run, and fail when Redis is not reachable.
+    """
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        return
+    deselected = [item for item in items if item.get_closest_marker("redis")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("redis")]
+
+
+def empty_cache() -> None:
+    # django-redis deletes only this worker's prefixed keys this way, where
+    # clear() would flush the database that every xdist worker uses.
     if hasattr(cache, "delete_pattern"):
         cache.delete_pattern("*")
     else:
@@ -39,9 +64,9 @@ def _empty_cache() -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Start every test with an empty cache (rate limits, presence, counts)."""
-    _empty_cache()
+    empty_cache()
     yield
-    _empty_cache()
+    empty_cache()
 
 
 def import_export(text: str, *, currency: str = "USD", time_zone: str = "UTC"):

@@ -98,7 +98,11 @@ class CaseContext:
 
 def case_context(case: SupportCase) -> CaseContext:
     """Load the thread, the customer's orders and history for the case page."""
-    messages = list(case.messages.select_related("author_agent"))
+    messages = list(
+        case.messages.select_related("author_agent").prefetch_related(
+            "outbound_emails", "attachments"
+        )
+    )
     refund = (
         RefundRequest.objects.filter(case=case)
         .select_related("order", "decided_by")

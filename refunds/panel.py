@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.forms import Form
+
 from agents.models import Agent
 from refunds.forms import (
     ApproveForm,
@@ -16,26 +18,27 @@ from refunds.services.decisions import approval_level, approval_limit_minor
 from supportdesk.money import Money
 
 
-def refund_panel_context(
-    refund: RefundRequest | None, agent: Agent, bound_forms: dict
-) -> dict:
-    """Return the panel's forms, approval note, decisions and deliveries.
-
-    ``bound_forms`` maps a form name to a submitted form that failed, so the
-    panel shows it again with its errors.
-    """
+def refund_panel_forms(refund: RefundRequest | None) -> dict[str, Form | None]:
+    """Return the panel's empty forms, by name, for the case page to bind ids."""
     if refund is None:
-        return {"approve_form": None, "reject_form": None, "refunded_form": None}
+        return {"approve": None, "reject": None, "refunded": None}
     amount = refund.requested.amount
     return {
-        "refund_conflicts": _hidden_form_errors(refund, bound_forms),
-        "approve_form": bound_forms.get("approve")
-        or ApproveForm(currency=refund.currency, initial={"amount": amount}),
-        "amount_form": bound_forms.get("amount")
-        or ChangeAmountForm(currency=refund.currency, initial={"amount": amount}),
-        "reject_form": bound_forms.get("reject") or RejectForm(),
-        "refunded_form": bound_forms.get("refunded") or MarkRefundedForm(),
-        "cancel_form": bound_forms.get("cancel") or CancelForm(),
+        "approve": ApproveForm(currency=refund.currency, initial={"amount": amount}),
+        "amount": ChangeAmountForm(
+            currency=refund.currency, initial={"amount": amount}
+        ),
+        "reject": RejectForm(),
+        "refunded": MarkRefundedForm(),
+        "cancel": CancelForm(),
+    }
+
+
+def refund_panel_context(refund: RefundRequest | None, agent: Agent) -> dict:
+    """Return the panel's approval note, decisions and webhook deliveries."""
+    if refund is None:
+        return {}
+    return {
         "approval_note": approval_note(refund, agent),
         "refund_decisions": list(
             RefundDecision.objects.filter(refund=refund).order_by("created_at", "id")
@@ -48,28 +51,6 @@ def refund_panel_context(
             .order_by("created_at")
         ),
     }
-
-
-# The forms the panel shows in each status; the others are hidden.
-_FORMS_BY_STATUS: dict[str, set[str]] = {
-    RefundRequest.Status.REQUESTED: {"approve", "amount", "reject"},
-    RefundRequest.Status.APPROVED: {"refunded", "cancel"},
-}
-
-
-def _hidden_form_errors(refund: RefundRequest, bound_forms: dict) -> list[str]:
-    """Return the errors of submitted forms that the refund's status now hides.
-
-    A second click on Approve finds the refund approved. The panel shows the
-    new state, and this error explains why nothing happened.
-    """
-    shown = _FORMS_BY_STATUS.get(refund.status, set())
-    return [
-        str(error)
-        for name, form in bound_forms.items()
-        if name not in shown and form.is_bound
-        for error in form.non_field_errors()
-    ]
 
 
 def approval_note(refund: RefundRequest, agent: Agent) -> str:

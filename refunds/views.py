@@ -217,6 +217,7 @@ def refund_status_message(request: HttpRequest, token: str) -> HttpResponse:
     if refund is None or refund.case is None:
         raise Http404("No refund request has this link.")
     form = CustomerMessageForm(request.POST)
+    status = 422
     if form.is_valid():
         try:
             case_add_customer_message(
@@ -225,12 +226,13 @@ def refund_status_message(request: HttpRequest, token: str) -> HttpResponse:
                 body=form.cleaned_data["body"],
             )
         except DomainError as exc:
-            form.add_error("body", exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            status = exc.status_code if exc.status_code != 400 else 422
         else:
             if request.htmx:
                 return _status_page(request, refund, CustomerMessageForm())
             return redirect("refunds:status", token=refund.token)
-    return _status_page(request, refund, form, status=422)
+    return _status_page(request, refund, form, status=status)
 
 
 def _send_code(request: HttpRequest, order: Order) -> HttpResponse:

@@ -1,8 +1,8 @@
 """Django settings for Supportdesk, read from the environment.
 
 Every setting that differs between a laptop and production comes from an
-environment variable, listed in docs/configuration.md. With none set, the
-project runs on a SQLite file in ``var/`` with a local-memory cache.
+environment variable, listed in the README's configuration table. With none
+set, the project runs on a SQLite file in ``var/`` with a local-memory cache.
 """
 
 import os
@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 import structlog
 from django.core.exceptions import ImproperlyConfigured
+
+from supportdesk import log_processors
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -177,7 +179,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Folder that collectstatic fills and whitenoise serves files from.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -204,6 +207,7 @@ SECURE_HSTS_SECONDS = int(
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
+CSRF_FAILURE_VIEW = "supportdesk.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 
 # Email through Django's mailers: the console in development, SMTP otherwise.
@@ -226,6 +230,26 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@shop.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The email channel. Customers write to SUPPORT_EMAIL; replies, receipts and
+# surveys go out from it. With plus addressing on, replies carry a Reply-To
+# such as support+c-000123.<signature>@shop.example, so turn it on only when
+# the mail server delivers "+" addresses to the support mailbox.
+SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", DEFAULT_FROM_EMAIL)
+SUPPORT_EMAIL_PLUS_ADDRESSING = env_bool("SUPPORT_EMAIL_PLUS_ADDRESSING")
+# Secrets of the inbound mail endpoint: a bearer token, an HMAC key, or both.
+# With neither set, the endpoint answers 404.
+MAIL_INBOUND_TOKEN = os.environ.get("MAIL_INBOUND_TOKEN", "")
+MAIL_INBOUND_HMAC_SECRET = os.environ.get("MAIL_INBOUND_HMAC_SECRET", "")
+# Largest raw message accepted, and largest attachment stored, in bytes.
+MAIL_MAX_MESSAGE_BYTES = int(os.environ.get("MAIL_MAX_MESSAGE_BYTES", "26214400"))
+MAIL_MAX_ATTACHMENT_BYTES = int(
+    os.environ.get("MAIL_MAX_ATTACHMENT_BYTES", "10485760")
+)
+
+# Uploaded files such as email attachments. They are served only through
+# views that check the agent's access, never from a public MEDIA_URL.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+
 # Background tasks run through django.tasks with the database backend from
 # django-tasks-db; `manage.py db_worker` executes them.
 TASKS = {
@@ -234,6 +258,12 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# The request.META key that contains the client's address, for the refund
+# lookup's rate limit. Behind a reverse proxy REMOTE_ADDR is the proxy's own
+# address, so every customer would share one limit: name the header that
+# the proxy overwrites with the client's address, such as HTTP_X_REAL_IP.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
 
 # Delivery of the refunds outbox (webhooks to the shop, emails to customers),
 # all in seconds. A worker that dies during an attempt keeps its message
@@ -282,7 +312,14 @@ _shared_processors = [
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+# Records from the standard library (Django, gunicorn, our modules) get their
+# ``extra`` fields, then status link tokens are redacted from every field.
+_foreign_pre_chain = [
+    *_shared_processors,
     structlog.stdlib.ExtraAdder(),
+    log_processors.gunicorn_access_fields,
+    log_processors.redact_status_tokens,
 ]
 LOGGING = {
     "version": 1,
@@ -297,7 +334,8 @@ LOGGING = {
                 if LOG_FORMAT == "json"
                 else structlog.dev.ConsoleRenderer(colors=False),
             ],
-            "foreign_pre_chain": _shared_processors,
+            "foreign_pre_chain": _foreign_pre_chain,
+            "pass_foreign_args": True,
         },
     },
     "handlers": {
@@ -311,7 +349,8 @@ LOGGING = {
 }
 structlog.configure(
     processors=[
-        *_shared_processors[:-1],
+        *_shared_processors,
+        log_processors.redact_status_tokens,
         structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
     ],
     logger_factory=structlog.stdlib.LoggerFactory(),
