@@ -23,7 +23,7 @@ from cases.forms import (
     StatusForm,
 )
 from cases.models import SupportCase
-from refunds.forms import ApproveForm, MarkRefundedForm, RejectForm
+from refunds.panel import refund_panel_context, refund_panel_forms
 from supportdesk.errors import DomainError
 from supportdesk.htmx import render_page, wants_partial
 
@@ -96,13 +96,7 @@ def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResp
         "status": StatusForm(initial={"status": case.status}),
         "priority": PriorityForm(initial={"priority": case.priority}),
         "assign": AssignForm(initial={"agent": case.assignee_id}),
-        "approve": ApproveForm(
-            currency=refund.currency, initial={"amount": refund.requested.amount}
-        )
-        if refund
-        else None,
-        "reject": RejectForm(),
-        "refunded": MarkRefundedForm(),
+        **refund_panel_forms(refund),
         **(forms or {}),
     }
     for name, form in page_forms.items():
@@ -115,6 +109,7 @@ def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResp
         "data": context_data,
         "action_error": error,
         **{f"{name}_form": form for name, form in page_forms.items()},
+        **refund_panel_context(refund, request.agent),
         "transitions": [
             (value, label)
             for value, label in SupportCase.Status.choices

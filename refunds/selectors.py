@@ -13,7 +13,13 @@ from cases.models import Customer, Order, OrderLine
 from cases.selectors import cases_visible_to
 from cases.shopify_export import order_number_key
 from refunds.eligibility import CustomerHistory
-from refunds.models import RefundPolicy, RefundRequest, parse_refund_reference
+from refunds.models import (
+    CatalogVariant,
+    RefundPolicy,
+    RefundRequest,
+    parse_refund_reference,
+)
+from supportdesk.money import to_minor
 
 
 def active_policy() -> RefundPolicy:
@@ -40,6 +46,33 @@ def order_lines(order: Order) -> list[OrderLine]:
     return list(order.lines.order_by("position"))
 
 
+def product_types_for(lines: list[OrderLine]) -> dict[str, str]:
+    """Return the catalog's product type of each line's SKU, where known."""
+    skus = {line.sku for line in lines if line.sku}
+    if not skus:
+        return {}
+    return dict(
+        CatalogVariant.objects.filter(sku__in=skus)
+        .exclude(product_type="")
+        .values_list("sku", "product_type")
+    )
+
+
+def awaiting_supervisor(policy: RefundPolicy | None = None):
+    """Return the undecided requests that only a supervisor can approve in full.
+
+    Those the eligibility check sent to a supervisor, those above the policy's
+    supervisor threshold, and those in another currency than the policy.
+    """
+    policy = policy or active_policy()
+    threshold = to_minor(policy.supervisor_threshold, policy.currency)
+    return RefundRequest.objects.filter(status=RefundRequest.Status.REQUESTED).filter(
+        Q(outcome=RefundRequest.Outcome.NEEDS_SUPERVISOR)
+        | Q(currency=policy.currency, requested_minor__gt=threshold)
+        | ~Q(currency=policy.currency)
+    )
+
+
 def open_requested_minor(order: Order) -> int:
     """Return what the order's undecided requests ask for."""
     total = RefundRequest.objects.filter(
@@ -61,11 +94,17 @@ def customer_history(
     *,
     exclude: int | None = None,
 ) -> CustomerHistory:
-    """Return the customer's refund requests and refunded share over the period."""
+    """Return the customer's refund requests and refunded share over the period.
+
+    The period ends at ``now``, so a policy preview replaying an old request
+    does not count the requests made after it.
+    """
     if customer is None:
         return CustomerHistory()
     since = now - timedelta(days=policy.abuse_period_days)
-    requests = RefundRequest.objects.filter(customer=customer, created_at__gte=since)
+    requests = RefundRequest.objects.filter(
+        customer=customer, created_at__gte=since, created_at__lte=now
+    )
     if exclude is not None:
         requests = requests.exclude(pk=exclude)
     refunded = requests.filter(status__in=RefundRequest.COMMITTED_STATUSES).aggregate(

@@ -268,6 +268,25 @@ TASKS = {
 # the proxy overwrites with the client's address, such as HTTP_X_REAL_IP.
 RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
 
+# Delivery of the refunds outbox (webhooks to the shop, emails to customers),
+# all in seconds. A worker that dies during an attempt keeps its message
+# leased for LEASE_SECONDS, after which the periodic sweep delivers it again.
+REFUNDS_OUTBOX_LEASE_SECONDS = int(
+    os.environ.get("REFUNDS_OUTBOX_LEASE_SECONDS", "120")
+)
+REFUNDS_OUTBOX_SWEEP_SECONDS = int(os.environ.get("REFUNDS_OUTBOX_SWEEP_SECONDS", "60"))
+REFUNDS_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("REFUNDS_OUTBOX_MAX_ATTEMPTS", "10"))
+REFUNDS_OUTBOX_BACKOFF_SECONDS = int(
+    os.environ.get("REFUNDS_OUTBOX_BACKOFF_SECONDS", "30")
+)
+REFUNDS_OUTBOX_MAX_BACKOFF_SECONDS = 6 * 60 * 60
+REFUNDS_WEBHOOK_TIMEOUT_SECONDS = int(
+    os.environ.get("REFUNDS_WEBHOOK_TIMEOUT_SECONDS", "10")
+)
+# Oldest signature time stamp the confirmation endpoint accepts, against
+# replayed requests.
+REFUNDS_WEBHOOK_TOLERANCE_SECONDS = 5 * 60
+
 # Shop details shown to customers.
 SHOP_NAME = os.environ.get("SHOP_NAME", "Demo Shop")
 # Currency of orders whose export has no Currency column.
