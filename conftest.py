@@ -13,10 +13,11 @@ import pytest
 from django.core.cache import cache
 
 from agents.models import Agent, Team
-from agents.services import agent_create
+from agents.services import agent_create, integration_create
 from cases.order_import import orders_import
 from cases.shopify_export import parse_export
 from refunds.models import RefundPolicy
+from supportdesk import cache_breaker
 
 EXPORT_HEADER = (
     "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Currency,"
@@ -27,23 +28,49 @@ EXPORT_HEADER = (
 )
 
 
+def pytest_report_header(config):
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return "tests marked redis: deselected, because REDIS_URL is not set"
+    return f"tests marked redis: run against REDIS_URL={settings.REDIS_URL}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect tests marked ``redis`` when REDIS_URL is not set.
+
+    They count as deselected, not skipped, and the report header says so
+    (pytest-xdist leaves deselections out of its summary). With REDIS_URL set
+    they run, and fail when Redis is not reachable.
+    """
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        return
+    deselected = [item for item in items if item.get_closest_marker("redis")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("redis")]
+
+
 def empty_cache() -> None:
-    """Delete every cache key of this test run."""
-    # django-redis deletes only this run's prefixed keys; clear() would flush
-    # the whole Redis database, including another test worker's keys.
-    delete_pattern = getattr(cache, "delete_pattern", None)
-    if delete_pattern is not None:
-        delete_pattern("*")
+    # django-redis deletes only this worker's prefixed keys this way, where
+    # clear() would flush the database that every xdist worker uses.
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
     else:
         cache.clear()
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Start every test with an empty cache (rate limits, presence, counts)."""
+    """Start every test with an empty cache (rate limits, presence, counts),
+    and with the cache in use again after a test that made Redis fail."""
     empty_cache()
+    cache_breaker.reset()
     yield
     empty_cache()
+    cache_breaker.reset()
 
 
 def import_export(text: str, *, currency: str = "USD", time_zone: str = "UTC"):
@@ -133,3 +160,9 @@ def policy(db) -> RefundPolicy:
 def agent_client(client, agent):
     client.force_login(agent.user)
     return client
+
+
+@pytest.fixture
+def integration(db):
+    """A user in the Integrations group, without an agent profile."""
+    return integration_create(username="shop-sync", password="pass-for-tests")

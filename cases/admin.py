@@ -183,3 +183,9 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     show_full_result_count = False
     paginator = CappedPaginator
+
+
+# The email channel, macros and surveys keep their admin beside their code.
+from cases.macros import admin as macros_admin  # noqa: E402, F401
+from cases.mail import admin as mail_admin  # noqa: E402, F401
+from cases.surveys import admin as surveys_admin  # noqa: E402, F401

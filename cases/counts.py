@@ -8,9 +8,11 @@ change to a case replaces the tokens of its scopes after the commit, so
 the next poll misses the cache and counts again.
 
 Tokens are random rather than incremented, so a token lost from the cache
-(evicted, or Redis restarted) can never bring back an old count. When the
-cache is down, django-redis returns misses and the counts are computed on
-every request.
+(evicted, or Redis restarted) can never bring back an old count. When Redis
+fails, django-redis returns misses (supportdesk.cache_breaker returns them
+at once) and the counts are computed on every request. A renewal that
+failed during an outage leaves an old count in Redis for up to
+COUNT_TIMEOUT after it recovers.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.db import transaction
 
 # Counts stop here; the page shows "999+".
 COUNT_CAP = 999
-COUNT_TIMEOUT = 10 * 60
+COUNT_TIMEOUT = 5 * 60
 # Counts that also depend on the clock, such as "breaching soon".
 TIMED_COUNT_TIMEOUT = 60
 TOKEN_TIMEOUT = None  # scope tokens never expire on their own
@@ -73,7 +75,8 @@ def cached_counts(
         name: _count_key(owner, name, [tokens[scope] for scope in sorted(scope_keys)])
         for name, scope_keys, _, _ in requests
     }
-    cached = cache.get_many(list(keys.values()))
+    # Counts under a token made just now cannot be in the cache yet.
+    cached = cache.get_many(list(keys.values())) if not missing else {}
     results: dict[str, int] = {}
     fresh: dict[int, dict[str, int]] = {}
     for name, _, timed, count in requests:

@@ -16,7 +16,7 @@ STATUS_FILTER_CHOICES = [
 ]
 ASSIGNEE_CHOICES = [("any", "Anyone"), ("me", "Me"), ("unassigned", "Unassigned")]
 SORT_CHOICES = [
-    ("due", "Most urgent first (SLA due, priority, age)"),
+    ("due", "Most urgent first"),
     ("priority", "Priority, then oldest"),
     ("oldest", "Oldest first"),
     ("newest", "Newest first"),
@@ -64,8 +64,13 @@ class QueueFilterForm(forms.Form):
         ]
 
     def filters(self) -> QueueFilters:
-        """Return the valid filters; an invalid value falls back to its default."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """Return the valid filters; an invalid value falls back to its default.
+
+        ``cleaned_data`` keeps the fields that passed validation, so one bad
+        value in the query string does not drop the others.
+        """
+        self.is_valid()
+        data = self.cleaned_data
         view = data.get("view") or "all"
         team_ids = {team.pk for team in self.teams}
         if view not in FIXED_VIEWS and team_of_view(view) not in team_ids:
@@ -107,14 +112,6 @@ class MessageForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class NoteForm(MessageForm):
-    """The internal note box, with element ids apart from the reply box's."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("auto_id", "note_%s")
-        super().__init__(*args, **kwargs)
-
-
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=SupportCase.Status.choices)
     reason = forms.CharField(label="Reason", required=False, max_length=500)
@@ -131,8 +128,11 @@ class AssignForm(forms.Form):
         queryset=Agent.objects.all(),
         required=False,
         empty_label="Nobody (return to queue)",
+        error_messages={"invalid_choice": "Choose an agent from the list."},
     )
-    take_over = forms.BooleanField(required=False)
+    take_over = forms.BooleanField(
+        label="Take over from the current owner", required=False
+    )
 
 
 class SavedViewForm(forms.Form):
@@ -180,6 +180,8 @@ class BulkActionForm(forms.Form):
     tag = forms.CharField(label="Tag", max_length=50, required=False)
 
     def __init__(self, *args, agents=(), **kwargs) -> None:
+        # The filters above it share field names, so the ids get a prefix.
+        kwargs.setdefault("auto_id", "id_bulk_%s")
         super().__init__(*args, **kwargs)
         self.agents = {str(agent.pk): agent for agent in agents}
         self.fields["assignee"].choices = [

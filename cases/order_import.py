@@ -323,7 +323,8 @@ def _external_refunds(
     has paid them out. The rest was refunded elsewhere. The result is capped
     so that it and Supportdesk's approved refunds never exceed what was paid;
     the remaining refundable amount then never counts on money already paid
-    back.
+    back. A total that differs from what Supportdesk expected raises a
+    reconciliation flag for a supervisor.
     """
     external = max(0, parsed.shop_refunded_minor - confirmed_minor)
     room = max(0, parsed.paid_minor - order.refunded_minor)
@@ -339,6 +340,13 @@ def _external_refunds(
             f"({parsed.paid_minor}, minor units)."
         )
         external = room
+    from refunds.services.reconciliation import shop_refunds_check
+
+    shop_refunds_check(
+        order=order,
+        shop_refunded_minor=parsed.shop_refunded_minor,
+        confirmed_minor=confirmed_minor,
+    )
     return external
 
 

@@ -9,8 +9,9 @@ expiry time) and a hash of display names. One MULTI/EXEC round trip
 updates them, so agents who report at the same moment never overwrite
 each other.
 With another cache (local memory in development) a dict in the cache does
-the same without that guarantee. A Redis error is logged and the page
-shows nobody else, rather than failing.
+the same without that guarantee. A Redis error opens
+supportdesk.cache_breaker and the page shows nobody else, rather than
+failing or waiting.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
+
+from supportdesk import cache_breaker
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10
 PRESENCE_TTL = 3 * HEARTBEAT_SECONDS
 TYPING_TTL = 6
-# Seconds between two warnings about an unreachable Redis.
-ERROR_LOG_INTERVAL = 60
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,12 @@ def presence_touch(
     ``typing`` marks the agent as typing for TYPING_TTL seconds.
     """
     now = time.time()
+    if cache_breaker.is_open():
+        return []
     try:
         entries = _backend().touch(case_id, agent_id, name, typing, now)
-    except RedisError as exc:
-        _log_error(exc, case_id)
+    except (RedisError, ConnectionInterrupted) as exc:
+        cache_breaker.trip(exc)
         return []
     viewers = [
         Viewer(agent_id=other, name=other_name, typing=typing_until > now)
@@ -116,18 +120,3 @@ class CachePresence:
             other: (other_name, until)
             for other, (_, other_name, until) in entries.items()
         }
-
-
-_last_error_logged = 0.0
-
-
-def _log_error(exc: Exception, case_id: int) -> None:
-    global _last_error_logged
-    now = time.monotonic()
-    if now - _last_error_logged >= ERROR_LOG_INTERVAL:
-        _last_error_logged = now
-        logger.warning(
-            "Presence is unavailable, Redis failed: %s",
-            exc,
-            extra={"case": case_id},
-        )

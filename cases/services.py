@@ -16,8 +16,10 @@ from django.utils import timezone
 from agents.models import Agent, Team
 from cases import assignment, counts, search
 from cases.audit import Actor, record_event
+from cases.mail.outbound import reply_email_queue
 from cases.models import CaseMessage, Customer, Order, SupportCase
 from cases.sla import sla_update
+from cases.surveys.services import survey_create_for_solve
 from supportdesk.errors import DomainError, PermissionDenied, StateConflict
 
 logger = logging.getLogger(__name__)
@@ -198,6 +200,8 @@ def _add_agent_message(
             target=message,
             case=case,
         )
+        if kind == CaseMessage.Kind.REPLY:
+            reply_email_queue(message=message)
     return message
 
 
@@ -274,6 +278,8 @@ def case_change_status(
             reason=reason,
             changes={"status": [old, status]},
         )
+        if status == SupportCase.Status.SOLVED:
+            survey_create_for_solve(case=case, solved_by=actor.agent)
     return case
 
 

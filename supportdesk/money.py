@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -67,6 +67,12 @@ def from_minor(minor: int, currency: str) -> Decimal:
 
 
 _COMMA_DECIMAL = re.compile(r"^-?\d+,\d{1,2}$")
+# Digits with an optional dot. Decimal also accepts exponents, NaN and
+# Infinity, which people do not type as an amount.
+_PLAIN_DECIMAL = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
+# More integer digits than this cannot be a refund and would overflow the
+# decimal context when formatted.
+MAX_INTEGER_DIGITS = 15
 
 
 def parse_amount(text: str, currency: str) -> int:
@@ -84,13 +90,17 @@ def parse_amount(text: str, currency: str) -> int:
             f"{text!r} is ambiguous. Write the amount with a dot as the decimal "
             "separator and no thousands separator, for example 1000.50."
         )
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
+    if not _PLAIN_DECIMAL.match(cleaned):
         raise InvalidAmount(
             f"{text!r} is not an amount. Write digits with a dot as the decimal "
             "separator, for example 6.95."
-        ) from None
+        )
+    value = Decimal(cleaned)
+    if value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise InvalidAmount(
+            f"{text!r} is too large. Enter at most {MAX_INTEGER_DIGITS} digits "
+            "before the decimal separator."
+        )
     return to_minor(value, currency)
 
 

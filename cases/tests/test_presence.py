@@ -10,13 +10,18 @@ from cases import presence, services
 from cases.audit import Actor
 from cases.presence import presence_touch
 from cases.tests.factories import make_case
+from supportdesk import cache_breaker
 
 # A Redis URL where nothing listens: every command fails to connect.
 REDIS_DOWN = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": 0.2,
+            "IGNORE_EXCEPTIONS": True,
+            "CLIENT_CLASS": "supportdesk.cache_breaker.BreakerClient",
+        },
     }
 }
 
@@ -101,14 +106,28 @@ def test_case_page_lists_agents_already_there(agent_client, make_agent, refunds_
 
 def test_pages_work_while_redis_is_down(agent_client, refunds_team, caplog):
     case = make_case(refunds_team)
-    presence._last_error_logged = 0.0
 
     with override_settings(CACHES=REDIS_DOWN):
         viewers = presence_touch(case_id=case.pk, agent_id=1, name="Alex")
+        skipped = cache_breaker.is_open()
         page = agent_client.get(reverse("cases:detail", args=[case.reference]))
         queue = agent_client.get(reverse("cases:queue"))
 
     assert viewers == []
+    assert skipped is True
     assert page.status_code == 200
     assert queue.status_code == 200
-    assert "Presence is unavailable, Redis failed" in caplog.text
+    assert "Redis failed, skipping it for 30 seconds" in caplog.text
+    assert caplog.text.count("Redis failed, skipping it") == 1
+
+
+def test_counts_are_computed_while_redis_is_down(agent_client, refunds_team):
+    make_case(refunds_team)
+
+    with override_settings(CACHES=REDIS_DOWN):
+        response = agent_client.get(
+            reverse("cases:queue-counts"), headers={"HX-Request": "true"}
+        )
+
+    assert cache_breaker.is_open()
+    assert b'id="count-unassigned" hx-swap-oob="true">1<' in response.content

@@ -99,11 +99,11 @@
     j: function () { moveInQueue(1); },
     k: function () { moveInQueue(-1); },
     x: toggleSelection,
-    r: function () { focusControl("#id_body"); },
-    p: function () { focusControl("#note_body"); },
+    r: function () { focusControl("#id_reply_body"); },
+    p: function () { focusControl("#id_note_body"); },
     a: function () { submitForm("#take-button-form"); },
     s: function () { focusControl("#status-select"); },
-    t: function () { focusControl("#id_tag"); },
+    t: function () { focusControl("#id_tag_tag"); },
     "/": function () {
       if (!focusControl("#id_q")) window.location.href = dialog.dataset.queueUrl;
     },

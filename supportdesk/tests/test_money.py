@@ -72,7 +72,21 @@ def test_parse_amount_accepts(text, minor):
 
 
 @pytest.mark.parametrize(
-    "text", ["1,000", "1.000,50", "abc", "", "6.955", "NaN", "Infinity"]
+    "text",
+    [
+        "1,000",
+        "1.000,50",
+        "abc",
+        "",
+        "6.955",
+        "NaN",
+        "Infinity",
+        "1e30",
+        "1E2",
+        "9" * 16,
+        "--5",
+        "1.2.3",
+    ],
 )
 def test_parse_amount_rejects(text):
     with pytest.raises(InvalidAmount):

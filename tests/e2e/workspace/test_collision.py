@@ -5,13 +5,12 @@ from playwright.sync_api import expect
 
 from cases.models import CaseMessage
 from cases.tests.factories import make_case
-from tests.e2e.workspace.conftest import axe_violations, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_collision_warning_and_held_reply(
-    page_for, agent, make_agent, refunds_team, fast_heartbeat
+    check_page, page_for, agent, make_agent, refunds_team, fast_heartbeat
 ):
     case = make_case(refunds_team, subject="Broken kettle")
     jo = make_agent("Jo Agent")
@@ -33,8 +32,7 @@ def test_collision_warning_and_held_reply(
     expect(alex_page.locator("#presence")).to_contain_text(
         "This case changed after you opened it"
     )
-    screenshot(alex_page, "collision-warning")
-    assert axe_violations(alex_page) == []
+    check_page(alex_page, "workspace-collision-warning")
 
     alex_page.get_by_label("Reply", exact=True).fill("I will refund you")
     alex_page.get_by_role("button", name="Send reply").click()
@@ -47,8 +45,7 @@ def test_collision_warning_and_held_reply(
         "I will refund you"
     )
     assert not CaseMessage.objects.filter(body="I will refund you").exists()
-    screenshot(alex_page, "reply-held")
-    assert axe_violations(alex_page) == []
+    check_page(alex_page, "workspace-reply-held")
 
     alex_page.get_by_role("button", name="Send reply").click()
 

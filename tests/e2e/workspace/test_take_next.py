@@ -8,12 +8,11 @@ from playwright.sync_api import expect
 
 from cases.models import SupportCase
 from cases.tests.factories import make_case
-from tests.e2e.workspace.conftest import axe_violations, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_take_next_opens_most_urgent_case(page_for, agent, refunds_team):
+def test_take_next_opens_most_urgent_case(check_page, page_for, agent, refunds_team):
     make_case(refunds_team, subject="Can wait")
     urgent = make_case(refunds_team, subject="Due first")
     SupportCase.objects.filter(pk=urgent.pk).update(
@@ -23,8 +22,7 @@ def test_take_next_opens_most_urgent_case(page_for, agent, refunds_team):
     page.goto("/queue/")
     expect(page.locator("#count-mine")).to_contain_text("0")
     expect(page.locator("#count-breaching")).to_contain_text("1")
-    screenshot(page, "queue")
-    assert axe_violations(page) == []
+    check_page(page, "workspace-queue")
 
     page.get_by_role("button", name="Take next case").click()
 
@@ -32,8 +30,7 @@ def test_take_next_opens_most_urgent_case(page_for, agent, refunds_team):
     expect(page.get_by_role("heading", level=1)).to_contain_text("Due first")
     expect(page.get_by_text(f"{urgent.reference} is now yours.")).to_be_visible()
     assert SupportCase.objects.get(pk=urgent.pk).assignee == agent
-    screenshot(page, "case-taken")
-    assert axe_violations(page) == []
+    check_page(page, "workspace-case-taken")
 
     page.goto("/queue/")
     expect(page.locator("#count-mine")).to_contain_text("1")
