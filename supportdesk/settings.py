@@ -73,7 +73,6 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "supportdesk.api",
     "agents",
     "cases",
     "refunds",
@@ -245,9 +244,7 @@ MAIL_INBOUND_TOKEN = os.environ.get("MAIL_INBOUND_TOKEN", "")
 MAIL_INBOUND_HMAC_SECRET = os.environ.get("MAIL_INBOUND_HMAC_SECRET", "")
 # Largest raw message accepted, and largest attachment stored, in bytes.
 MAIL_MAX_MESSAGE_BYTES = int(os.environ.get("MAIL_MAX_MESSAGE_BYTES", "26214400"))
-MAIL_MAX_ATTACHMENT_BYTES = int(
-    os.environ.get("MAIL_MAX_ATTACHMENT_BYTES", "10485760")
-)
+MAIL_MAX_ATTACHMENT_BYTES = int(os.environ.get("MAIL_MAX_ATTACHMENT_BYTES", "10485760"))
 
 # Uploaded files such as email attachments. They are served only through
 # views that check the agent's access, never from a public MEDIA_URL.

@@ -124,7 +124,7 @@ def test_filer_cannot_self_approve_above_limit(supervisor, make_agent, policy):
     response = client.post(f"/api/v1/refunds/{reference}/approve/", {}, format="json")
 
     assert response.status_code == 403
-    assert "someone else must approve" in response.json()["detail"]
+    assert "another person must approve" in response.json()["detail"]
     assert RefundRequest.objects.get().status == RefundRequest.Status.REQUESTED
 
 
