@@ -260,6 +260,17 @@ def test_another_shops_order_by_creation_time():
     assert Order.objects.get().placed_at == datetime(2026, 1, 5, 10, tzinfo=UTC)
 
 
+def test_same_shop_id_with_moved_time_updates():
+    import_export(header() + order_rows(id="1001"))
+
+    summary = import_export(
+        header() + order_rows(id="1001", created_at="2026-03-01 10:00:00 +0000")
+    )
+
+    assert summary.orders_updated == 1
+    assert Order.objects.get().placed_at == datetime(2026, 3, 1, 10, tzinfo=UTC)
+
+
 def test_conflict_in_later_batch_writes_nothing(monkeypatch):
     monkeypatch.setattr(order_import, "BATCH_SIZE", 2)
     import_export(header() + order_rows("#5", id="5"))
