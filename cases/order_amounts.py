@@ -39,6 +39,8 @@ def allocate_order_amounts(order: ParsedOrder) -> int:
         0 if line.is_tip else value
         for line, value in zip(lines, after_own, strict=True)
     ]
+    # NOTE: no real export at hand has a non-zero Lineitem discount, so the
+    # assumption that the Discount Amount includes it is untested on real data.
     order_discount = max(0, order.discount_minor - sum(own_discounts))
     on_items = min(order_discount, sum(weights))
     if order.subtotal_minor is not None:
@@ -59,6 +61,8 @@ def allocate_order_amounts(order: ParsedOrder) -> int:
     order.taxes_included = (
         order.taxes_minor > 0 and order.total_minor == charges_without_tax
     )
+    # NOTE: tax charged on shipping is shared over the lines too, because the
+    # export does not say how much of Taxes was on shipping.
     added_tax = 0 if order.taxes_included else order.taxes_minor
     tax_weights = [
         net if line.taxable and not line.is_tip else 0

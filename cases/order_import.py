@@ -177,20 +177,27 @@ def _check_exports(
 ) -> tuple[dict[str, int], int]:
     """Read every file; return the index of the file each order is taken from.
 
-    Also returns how many orders are in more than one file.
+    The index is returned only for orders in more than one file: every other
+    order comes from the file that has it. Also returns how many orders are
+    in more than one file. The reader rejects an order given twice in one
+    file, so the orders of the last file are looked up, never stored.
     """
     first_seen: dict[str, _FirstSeen] = {}
     winners: dict[str, int] = {}
-    repeated: set[str] = set()
+    last = len(paths) - 1
     failures = []
     for index, path in enumerate(paths):
         with reading("Checking", path) as reader:
             for order in reader:
                 seen = first_seen.get(order.number_key)
                 if seen is None:
-                    first_seen[order.number_key] = _FirstSeen(
-                        order.file, order.record, order.shop_order_id, order.placed_at
-                    )
+                    if index < last:
+                        first_seen[order.number_key] = _FirstSeen(
+                            order.file,
+                            order.record,
+                            order.shop_order_id,
+                            order.placed_at,
+                        )
                 elif _identity_mismatch(
                     seen.shop_order_id,
                     seen.placed_at,
@@ -206,14 +213,13 @@ def _check_exports(
                         "separately, into separate Supportdesk installations.",
                     )
                 else:
-                    repeated.add(order.number_key)
-                winners[order.number_key] = index
+                    winners[order.number_key] = index
         invalid = reader.invalid()
         if invalid is not None:
             failures.append(invalid)
     if failures:
         raise ExportsInvalid(failures)
-    return winners, len(repeated)
+    return winners, len(winners)
 
 
 def _identity_mismatch(
