@@ -17,7 +17,7 @@ from cases.order_import import (
     orders_import,
 )
 from cases.shopify_export import parse_export
-from cases.tests.test_shopify_export import FC05
+from cases.tests.test_shopify_export import THREE_MUGS
 from conftest import EXPORT_HEADER, export_row, import_export
 from refunds.selectors import order_for_customer
 from refunds.services import refund_request_create
@@ -62,9 +62,9 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_continuation_rows_import_once():
-    first = import_export(FC05)
+    first = import_export(THREE_MUGS)
 
-    second = import_export(FC05)
+    second = import_export(THREE_MUGS)
 
     order = Order.objects.get()
     assert (first.orders_created, first.lines_created) == (1, 3)
@@ -342,7 +342,7 @@ def test_line_held_by_refund_cannot_vanish(policy, refunds_team):
 
 def test_order_given_twice_is_a_programming_error():
     orders = parse_export(
-        io.BytesIO(FC05.encode()),
+        io.BytesIO(THREE_MUGS.encode()),
         source="a.csv",
         default_currency="USD",
         time_zone="UTC",

@@ -1,7 +1,8 @@
 """Parsing Shopify orders exports: one test per quirk of real files.
 
-These tests need no database: the parser only reads. Snippets are small
-inline CSV files; quirks that the real exports carry are checked on them.
+These tests need no database, because the parser only reads. Most use small
+inline CSV snippets. Quirks that the real exports carry are also checked on
+those files.
 """
 
 import csv
@@ -21,7 +22,7 @@ from cases.shopify_export import (
 
 EXPORTS = Path(__file__).resolve().parents[2] / "tests" / "data" / "real-shopify"
 
-FC05 = (
+THREE_MUGS = (
     "Name,Email,Financial Status,Lineitem quantity,Lineitem name,Lineitem price,"
     "Lineitem sku\n"
     "#1007,ana.tester@example.com,paid,1,Blue Mug,12.00,MUG-B\n"
@@ -77,9 +78,9 @@ def real_order(name: str, number: str) -> ParsedOrder:
 
 
 def test_bom_gives_identical_result():
-    without_bom = parse(FC05)
+    without_bom = parse(THREE_MUGS)
 
-    with_bom = parse(b"\xef\xbb\xbf" + FC05.encode())
+    with_bom = parse(b"\xef\xbb\xbf" + THREE_MUGS.encode())
 
     assert [order.number for order in with_bom] == ["#1007"]
     assert with_bom == without_bom
@@ -152,7 +153,7 @@ def test_quoted_commas_and_newlines_stay_in_one_record():
 
 
 def test_continuation_rows_become_lines():
-    order = one(FC05)
+    order = one(THREE_MUGS)
 
     assert [line.quantity for line in order.lines] == [1, 2, 1]
     assert [line.sku for line in order.lines] == ["MUG-B", "MUG-R", "TT-1"]
@@ -162,7 +163,7 @@ def test_continuation_rows_become_lines():
 
 
 def test_blank_records_are_skipped():
-    text = FC05.replace("\n#1007,,,2", "\n,,,,,,\n\n#1007,,,2")
+    text = THREE_MUGS.replace("\n#1007,,,2", "\n,,,,,,\n\n#1007,,,2")
 
     order = one(text)
 
@@ -189,7 +190,7 @@ def test_reader_yields_orders_before_the_file_ends():
 
 def test_progress_reports_every_byte():
     read = []
-    data = FC05.encode()
+    data = THREE_MUGS.encode()
 
     parse_export(
         io.BytesIO(data),
@@ -206,7 +207,7 @@ def test_progress_reports_every_byte():
 
 
 def test_minimal_column_set_uses_defaults():
-    order = one(FC05, currency="EUR")
+    order = one(THREE_MUGS, currency="EUR")
 
     assert order.currency == "EUR"
     assert order.placed_at is None
@@ -238,7 +239,7 @@ def test_older_column_sets_parse(name, columns, missing):
 
 
 def test_header_names_ignore_case_and_spaces():
-    text = FC05.replace("Financial Status", " financial status ")
+    text = THREE_MUGS.replace("Financial Status", " financial status ")
 
     order = one(text)
 
@@ -318,7 +319,7 @@ def test_kwd_rejects_four_decimals():
 )
 def test_timestamp_offsets_are_kept(text, utc):
     order = one(
-        FC05.replace("Lineitem sku\n", "Lineitem sku,Created at\n", 1).replace(
+        THREE_MUGS.replace("Lineitem sku\n", "Lineitem sku,Created at\n", 1).replace(
             "MUG-B\n", f"MUG-B,{text}\n"
         )
     )
@@ -328,7 +329,7 @@ def test_timestamp_offsets_are_kept(text, utc):
 
 
 def test_timestamp_without_offset_uses_time_zone():
-    text = FC05.replace("Lineitem sku\n", "Lineitem sku,Created at\n", 1).replace(
+    text = THREE_MUGS.replace("Lineitem sku\n", "Lineitem sku,Created at\n", 1).replace(
         "MUG-B\n", "MUG-B,2026-03-10 00:30:00\n"
     )
 
@@ -599,7 +600,7 @@ def test_non_hash_order_name_is_kept():
 
 
 def test_bad_amount_is_located():
-    text = FC05.replace("12.00,MUG-R", '"12,50",MUG-R')
+    text = THREE_MUGS.replace("12.00,MUG-R", '"12,50",MUG-R')
 
     assert errors_of(text) == [
         "record 2 (line 3), column 'Lineitem price': '12,50' is not an amount. "
@@ -608,7 +609,7 @@ def test_bad_amount_is_located():
 
 
 def test_bad_date_is_located():
-    text = FC05.replace("Lineitem sku\n", "Lineitem sku,Created at\n", 1).replace(
+    text = THREE_MUGS.replace("Lineitem sku\n", "Lineitem sku,Created at\n", 1).replace(
         "MUG-B\n", "MUG-B,31/12/2026 10:00\n"
     )
 
@@ -636,7 +637,7 @@ def test_unknown_currency_is_located():
     ],
 )
 def test_bad_quantity_is_located(quantity, message):
-    text = FC05.replace(",2,Red Mug", f",{quantity},Red Mug")
+    text = THREE_MUGS.replace(",2,Red Mug", f",{quantity},Red Mug")
 
     assert errors_of(text) == [
         f"record 2 (line 3), column 'Lineitem quantity': {message}"
@@ -644,7 +645,7 @@ def test_bad_quantity_is_located(quantity, message):
 
 
 def test_missing_required_column():
-    text = FC05.replace(",Lineitem price", ",Price")
+    text = THREE_MUGS.replace(",Lineitem price", ",Price")
 
     assert errors_of(text) == [
         "line 1, column 'Lineitem price': Required column is missing. Export the "
@@ -667,7 +668,7 @@ def test_invalid_utf8_names_byte_and_column():
 
 
 def test_utf16_file_is_rejected():
-    data = FC05.encode("utf-16")
+    data = THREE_MUGS.encode("utf-16")
 
     errors = errors_of(data)
 
@@ -683,13 +684,13 @@ def test_empty_file(data):
 
 
 def test_header_without_orders():
-    assert errors_of(FC05.splitlines()[0] + "\n") == [
+    assert errors_of(THREE_MUGS.splitlines()[0] + "\n") == [
         "line 2: The file has a header but no orders."
     ]
 
 
 def test_order_twice_in_file():
-    text = FC05 + "#1007,ana.tester@example.com,paid,1,Blue Mug,12.00,MUG-B\n"
+    text = THREE_MUGS + "#1007,ana.tester@example.com,paid,1,Blue Mug,12.00,MUG-B\n"
 
     assert errors_of(text) == [
         "record 4 (line 5), column 'Financial Status': Order #1007 already started "
@@ -699,7 +700,7 @@ def test_order_twice_in_file():
 
 
 def test_order_twice_apart_in_file():
-    text = FC05 + (
+    text = THREE_MUGS + (
         "#1008,ana.tester@example.com,paid,1,Jug,5.00,JUG\n"
         "#1007,ana.tester@example.com,paid,1,Blue Mug,12.00,MUG-B\n"
     )
@@ -711,7 +712,7 @@ def test_order_twice_apart_in_file():
 
 
 def test_rows_of_order_apart():
-    text = FC05 + (
+    text = THREE_MUGS + (
         "#1008,ana.tester@example.com,paid,1,Jug,5.00,JUG\n#1007,,,1,Saucer,3.00,S\n"
     )
 
@@ -723,7 +724,7 @@ def test_rows_of_order_apart():
 
 
 def test_continuation_without_first_row():
-    text = FC05.replace("#1007,ana.tester@example.com,paid,1", "#1007,,,1", 1)
+    text = THREE_MUGS.replace("#1007,ana.tester@example.com,paid,1", "#1007,,,1", 1)
 
     assert errors_of(text) == [
         "record 1 (line 2), column 'Financial Status': 'An empty value' is not a "
@@ -733,7 +734,7 @@ def test_continuation_without_first_row():
 
 
 def test_broken_quoting():
-    text = FC05 + '#1008,,paid,1,"Jug,5.00,JUG\n'
+    text = THREE_MUGS + '#1008,,paid,1,"Jug,5.00,JUG\n'
 
     assert errors_of(text) == [
         "record 4 (line 5): The CSV quoting is broken (unexpected end of data). "
@@ -742,7 +743,7 @@ def test_broken_quoting():
 
 
 def test_nul_byte_is_located():
-    text = FC05.replace("Tea Towel", "Tea\x00Towel")
+    text = THREE_MUGS.replace("Tea Towel", "Tea\x00Towel")
 
     assert errors_of(text) == [
         "record 3 (line 4), column 'Lineitem name': The value contains a NUL byte."
@@ -790,7 +791,7 @@ def test_every_error_is_counted_and_fifty_are_listed():
 
 
 def test_invalid_email_and_status():
-    text = FC05.replace("ana.tester@example.com,paid", "not-an-email,payed")
+    text = THREE_MUGS.replace("ana.tester@example.com,paid", "not-an-email,payed")
 
     assert errors_of(text) == [
         "record 1 (line 2), column 'Financial Status': 'payed' is not a Shopify "
@@ -802,7 +803,7 @@ def test_invalid_email_and_status():
 
 
 def test_negative_amount_is_rejected():
-    text = FC05.replace("8.00,TT-1", "-8.00,TT-1")
+    text = THREE_MUGS.replace("8.00,TT-1", "-8.00,TT-1")
 
     assert errors_of(text) == [
         "record 3 (line 4), column 'Lineitem price': The amount -8.00 is negative."
@@ -810,7 +811,7 @@ def test_negative_amount_is_rejected():
 
 
 def test_huge_amount_is_rejected():
-    text = FC05.replace("8.00,TT-1", "99999999999999999.00,TT-1")
+    text = THREE_MUGS.replace("8.00,TT-1", "99999999999999999.00,TT-1")
 
     assert errors_of(text) == [
         "record 3 (line 4), column 'Lineitem price': 99999999999999999.00 USD is "
