@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from agents.models import Agent, Membership, Team
+from agents.roles import INTEGRATIONS_GROUP
 
 SUPERVISORS_GROUP = "Supervisors"
 # Apps whose models supervisors manage in the admin.
@@ -71,3 +73,14 @@ def agent_create(
             Membership.objects.create(team=team, agent=agent)
         agent_sync_supervisor_access(agent)
     return agent
+
+
+def integration_create(*, username: str, password: str) -> Any:
+    """Create a user that the API treats as an integration (see agents.roles)."""
+    with transaction.atomic():
+        user = get_user_model().objects.create_user(
+            username=username, password=password
+        )
+        group, _ = Group.objects.get_or_create(name=INTEGRATIONS_GROUP)
+        user.groups.add(group)
+    return user

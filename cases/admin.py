@@ -160,3 +160,9 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Target")
     def target(self, event: AuditEvent) -> str:
         return f"{event.target_type.model} {event.target_id}"
+
+
+# The email channel, macros and surveys keep their admin beside their code.
+from cases.macros import admin as macros_admin  # noqa: E402, F401
+from cases.mail import admin as mail_admin  # noqa: E402, F401
+from cases.surveys import admin as surveys_admin  # noqa: E402, F401

@@ -42,8 +42,13 @@ class QueueFilterForm(forms.Form):
     sort = forms.ChoiceField(label="Sort by", choices=SORT_CHOICES, required=False)
 
     def filters(self) -> QueueFilters:
-        """Return the valid filters; an invalid value falls back to its default."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """Return the valid filters; an invalid value falls back to its default.
+
+        ``cleaned_data`` keeps the fields that passed validation, so one bad
+        value in the query string does not drop the others.
+        """
+        self.is_valid()
+        data = self.cleaned_data
         team = data.get("team")
         sort = data.get("sort") or "priority"
         return QueueFilters(
@@ -85,5 +90,8 @@ class AssignForm(forms.Form):
         queryset=Agent.objects.all(),
         required=False,
         empty_label="Nobody (return to queue)",
+        error_messages={"invalid_choice": "Choose an agent from the list."},
     )
-    take_over = forms.BooleanField(required=False)
+    take_over = forms.BooleanField(
+        label="Take over from the current owner", required=False
+    )

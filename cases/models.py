@@ -415,3 +415,10 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_name or self.actor_kind}"
+
+
+# Models of the email channel, macros and surveys live beside their code;
+# importing them here registers them with the cases app.
+from cases.macros.models import Macro  # noqa: E402, F401
+from cases.mail.models import EmailAttachment, InboundEmail, OutboundEmail  # noqa: E402, F401
+from cases.surveys.models import SatisfactionSurvey  # noqa: E402, F401

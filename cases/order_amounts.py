@@ -17,8 +17,9 @@ def allocate_order_amounts(order: ParsedOrder) -> int:
     shipping + duties + taxes, where taxes are left out when the prices
     already include them. The Subtotal is the items' value after their
     discounts (tips excluded), so the part of the discount amount that the
-    Subtotal does not explain was taken off shipping. Without a Subtotal, the
-    discount goes to the items first and only what exceeds them to shipping.
+    Subtotal does not explain was taken off shipping. Without a Subtotal, or
+    when shipping is too small for that part, the discount goes to the items
+    first and only what exceeds them to shipping.
 
     The items' discount is shared in proportion to each line's value after
     its own discount, and taxes charged on top go to the taxable lines in
@@ -45,7 +46,8 @@ def allocate_order_amounts(order: ParsedOrder) -> int:
     on_items = min(order_discount, sum(weights))
     if order.subtotal_minor is not None:
         explained = sum(weights) - order.subtotal_minor
-        if 0 <= explained <= on_items:
+        rest = order_discount - explained
+        if 0 <= explained <= on_items and rest <= order.shipping_minor:
             on_items = explained
     on_shipping = min(order_discount - on_items, order.shipping_minor)
     order.shipping_minor -= on_shipping

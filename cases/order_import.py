@@ -444,7 +444,8 @@ class _Writer:
         shop has paid them out. The rest was refunded elsewhere. The result is
         capped so that it and Supportdesk's approved refunds never exceed what
         was paid. The remaining refundable amount then never counts on money
-        already paid back.
+        already paid back. A total that differs from what Supportdesk expected
+        raises a reconciliation flag for a supervisor.
         """
         warnings = self.summary.reconciliation_warnings
         external = max(0, parsed.shop_refunded_minor - confirmed_minor)
@@ -463,6 +464,13 @@ class _Writer:
                 f"exceed what was paid ({Money(parsed.paid_minor, parsed.currency)})."
             )
             external = room
+        from refunds.services.reconciliation import shop_refunds_check
+
+        shop_refunds_check(
+            order=order,
+            shop_refunded_minor=parsed.shop_refunded_minor,
+            confirmed_minor=confirmed_minor,
+        )
         return external
 
     # Lines

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from agents.models import Agent
+from agents.roles import Role, role_of
 from cases.models import (
     AuditEvent,
     CaseMessage,
@@ -15,6 +16,7 @@ from cases.models import (
     SupportCase,
     parse_case_reference,
 )
+from cases.shopify_export import order_number_key
 from refunds.models import RefundRequest
 
 
@@ -98,7 +100,11 @@ class CaseContext:
 
 def case_context(case: SupportCase) -> CaseContext:
     """Load the thread, the customer's orders and history for the case page."""
-    messages = list(case.messages.select_related("author_agent"))
+    messages = list(
+        case.messages.select_related("author_agent").prefetch_related(
+            "outbound_emails", "attachments"
+        )
+    )
     refund = (
         RefundRequest.objects.filter(case=case)
         .select_related("order", "decided_by")
@@ -128,3 +134,65 @@ def case_context(case: SupportCase) -> CaseContext:
         case.events.select_related("actor_user").order_by("occurred_at", "id")
     )
     return CaseContext(messages, refund, orders, refunds, earlier, events)
+
+
+def cases_visible_to_user(user) -> QuerySet[SupportCase]:
+    """Return the cases that ``user`` may see through the API.
+
+    Agents and supervisors see what ``cases_visible_to`` gives them, and
+    integrations see every case. Users without a role see none.
+    """
+    role = role_of(user)
+    if role in (Role.AGENT, Role.SUPERVISOR):
+        return cases_visible_to(user.agent)
+    if role == Role.INTEGRATION:
+        return SupportCase.objects.all()
+    return SupportCase.objects.none()
+
+
+def case_messages_for_user(case: SupportCase, user) -> QuerySet[CaseMessage]:
+    """Return the thread of ``case``, without internal notes for non-agents."""
+    messages = case.messages.select_related("author_agent")
+    if role_of(user) not in (Role.AGENT, Role.SUPERVISOR):
+        messages = messages.exclude(kind=CaseMessage.Kind.NOTE)
+    return messages
+
+
+def orders_visible_to_user(user) -> QuerySet[Order]:
+    """Return the orders ``user`` may look up: all of them for any role.
+
+    Agents need to find any order a customer writes about, and integrations
+    are the shop's own systems.
+    """
+    if role_of(user) is None:
+        return Order.objects.none()
+    return Order.objects.all()
+
+
+def case_for_user(user, reference: str) -> SupportCase:
+    """Return the case with ``reference`` if ``user`` may see it, else 404.
+
+    A case outside the user's scope gives the same 404 as an unknown one.
+    """
+    pk = parse_case_reference(reference)
+    case = (
+        cases_visible_to_user(user)
+        .select_related("team", "assignee__user", "customer", "order")
+        .filter(pk=pk)
+        .first()
+        if pk
+        else None
+    )
+    if case is None:
+        raise Http404("No such case.")
+    return case
+
+
+def order_for_user(user, number: str) -> Order | None:
+    """Return the order numbered ``number`` (any case, '#' optional), or None."""
+    return (
+        orders_visible_to_user(user)
+        .prefetch_related("lines__order")
+        .filter(number_key=order_number_key(number))
+        .first()
+    )

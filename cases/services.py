@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from agents.models import Agent, Team
 from cases.audit import Actor, record_event
+from cases.mail.outbound import reply_email_queue
 from cases.models import CaseMessage, Customer, Order, SupportCase
+from cases.surveys.services import survey_create_for_solve
 from supportdesk.errors import DomainError, PermissionDenied, StateConflict
 
 logger = logging.getLogger(__name__)
@@ -173,6 +175,8 @@ def _add_agent_message(
             target=message,
             case=case,
         )
+        if kind == CaseMessage.Kind.REPLY:
+            reply_email_queue(message=message)
     return message
 
 
@@ -247,6 +251,8 @@ def case_change_status(
             reason=reason,
             changes={"status": [old, status]},
         )
+        if status == SupportCase.Status.SOLVED:
+            survey_create_for_solve(case=case, solved_by=actor.agent)
     return case
 
 

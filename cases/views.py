@@ -23,7 +23,7 @@ from cases.forms import (
     StatusForm,
 )
 from cases.models import SupportCase
-from refunds.forms import ApproveForm, MarkRefundedForm, RejectForm
+from refunds.panel import refund_panel_context, refund_panel_forms
 from supportdesk.errors import DomainError
 from supportdesk.htmx import render_page, wants_partial
 
@@ -87,32 +87,29 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return _case_page(request, case)
 
 
-def _case_page(request, case, *, forms=None, status=200) -> HttpResponse:
+def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResponse:
     context_data = selectors.case_context(case)
     refund = context_data.refund
-    forms = forms or {}
+    page_forms = {
+        "reply": MessageForm(initial={"version": case.version}),
+        "note": MessageForm(),
+        "status": StatusForm(initial={"status": case.status}),
+        "priority": PriorityForm(initial={"priority": case.priority}),
+        "assign": AssignForm(initial={"agent": case.assignee_id}),
+        **refund_panel_forms(refund),
+        **(forms or {}),
+    }
+    for name, form in page_forms.items():
+        if form is not None:
+            # Several forms share field names (body, reason); distinct ids keep
+            # each label pointing at its own input.
+            form.auto_id = f"id_{name}_%s"
     context = {
         "case": case,
         "data": context_data,
-        "reply_form": forms.get("reply")
-        or MessageForm(initial={"version": case.version}),
-        "note_form": forms.get("note") or MessageForm(),
-        "status_form": forms.get("status")
-        or StatusForm(initial={"status": case.status}),
-        "priority_form": forms.get("priority")
-        or PriorityForm(initial={"priority": case.priority}),
-        "assign_form": forms.get("assign")
-        or AssignForm(initial={"agent": case.assignee_id}),
-        "approve_form": forms.get("approve")
-        or (
-            ApproveForm(
-                currency=refund.currency, initial={"amount": refund.requested.amount}
-            )
-            if refund
-            else None
-        ),
-        "reject_form": forms.get("reject") or RejectForm(),
-        "refunded_form": forms.get("refunded") or MarkRefundedForm(),
+        "action_error": error,
+        **{f"{name}_form": form for name, form in page_forms.items()},
+        **refund_panel_context(refund, request.agent),
         "transitions": [
             (value, label)
             for value, label in SupportCase.Status.choices
@@ -146,9 +143,19 @@ def answer_case_action(
     try:
         perform(form.cleaned_data)
     except DomainError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        # Another agent may have changed the case: show it as it is now. An
+        # error about the whole action goes above the page, because its form
+        # may no longer be shown (a refund approved meanwhile).
+        case.refresh_from_db()
+        error = None
+        if exc.field in form.fields:
+            form.add_error(exc.field, exc.message)
+        else:
+            error = exc.message
         status = exc.status_code if exc.status_code != 400 else 422
-        return _case_page(request, case, forms={form_name: form}, status=status)
+        return _case_page(
+            request, case, forms={form_name: form}, status=status, error=error
+        )
     case.refresh_from_db()
     if wants_partial(request):
         response = _case_page(request, case)

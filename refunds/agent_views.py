@@ -11,7 +11,13 @@ from cases.audit import Actor
 from cases.selectors import cases_visible_to
 from cases.views import agent_required, answer_case_action
 from refunds import services
-from refunds.forms import ApproveForm, MarkRefundedForm, RejectForm
+from refunds.forms import (
+    ApproveForm,
+    CancelForm,
+    ChangeAmountForm,
+    MarkRefundedForm,
+    RejectForm,
+)
 from refunds.models import RefundRequest, parse_refund_reference
 
 
@@ -80,4 +86,23 @@ mark_refunded = refund_action(
         external_reference=data["external_reference"],
     ),
     "Refund marked as refunded.",
+)
+change_amount = refund_action(
+    "amount",
+    lambda data, refund: ChangeAmountForm(data, currency=refund.currency),
+    lambda request, refund, data: services.refund_change_amount(
+        refund=refund,
+        actor=Actor.for_user(request.user),
+        amount_minor=data["amount"],
+        reason=data["reason"],
+    ),
+    "Refund amount changed.",
+)
+cancel = refund_action(
+    "cancel",
+    lambda data, refund: CancelForm(data),
+    lambda request, refund, data: services.refund_cancel(
+        refund=refund, actor=Actor.for_user(request.user), reason=data["reason"]
+    ),
+    "Refund approval cancelled.",
 )

@@ -100,7 +100,9 @@ class Decision:
 
     @property
     def customer_reasons(self) -> list[str]:
-        return [r.customer_message for r in self.results if r.customer_message]
+        """Return the distinct customer messages, in rule order."""
+        messages = [r.customer_message for r in self.results if r.customer_message]
+        return list(dict.fromkeys(messages))
 
     @property
     def order_blockers(self) -> list[str]:
@@ -160,13 +162,15 @@ def evaluate(
     history: CustomerHistory,
     open_requested_minor: int = 0,
     shipping_already_requested: bool = False,
+    product_types: Mapping[str, str] | None = None,
 ) -> Decision:
     """Run every rule on a request for ``selection`` (line id to quantity).
 
     ``lines`` are the order's lines with their current reservations, read
     under the order's lock when the result will be stored.
     ``open_requested_minor`` is what undecided requests on the order already
-    ask for.
+    ask for. ``product_types`` maps SKUs to their product type, from the
+    product catalog.
     """
     results: list[RuleResult] = []
     chosen = [(line, selection.get(line.pk, 0)) for line in lines]
@@ -174,7 +178,7 @@ def evaluate(
 
     results.extend(_order_rules(order, policy))
     results.extend(_selection_rules(lines, selection, chosen))
-    results.extend(_line_rules(order, chosen, policy))
+    results.extend(_line_rules(order, chosen, policy, product_types or {}))
     deadline = window_deadline(order, policy)
     results.append(_window_rule(order, policy, deadline, now))
 
@@ -291,10 +295,10 @@ def _paid_rule(order: Order) -> RuleResult:
 
 
 def _cancelled_rule(order: Order, policy: RefundPolicy) -> RuleResult:
-    """Reject a cancelled order, unless part of its payment was kept.
+    """Reject a cancelled order, and tell the agent if the shop kept money.
 
-    The shop chooses whether to refund when it cancels an order. Money that
-    it kept is for an agent to look at, not for a rejection.
+    The shop chooses whether to refund when it cancels an order, so the
+    customer is not told that the refund happened automatically.
     """
     cancelled = _local_date(order.cancelled_at, policy_time_zone(policy))
     if order.refundable_minor == 0:
@@ -306,11 +310,11 @@ def _cancelled_rule(order: Order, policy: RefundPolicy) -> RuleResult:
         )
     return RuleResult(
         "order_cancelled",
-        NEEDS_AGENT,
+        REJECT,
         f"Cancelled on {cancelled}, but {order.money(order.refundable_minor)} of "
         "the payment was not refunded. Check in the shop whether it was refunded "
         "elsewhere.",
-        "This order was cancelled. An agent will check its refund.",
+        "This order was cancelled. If you were charged for it, please contact us.",
     )
 
 
@@ -351,8 +355,13 @@ def _selection_rules(lines, selection, chosen) -> list[RuleResult]:
     return results
 
 
-def line_blocker(line: OrderLine, policy: RefundPolicy) -> RuleResult | None:
-    """Return the rule that excludes ``line`` from every refund, if any."""
+def line_blocker(
+    line: OrderLine, policy: RefundPolicy, product_type: str = ""
+) -> RuleResult | None:
+    """Return the rule that excludes ``line`` from every refund, if any.
+
+    ``product_type`` is the line's type in the product catalog, if known.
+    """
     if line.is_gift_card and not policy.gift_cards_refundable:
         return RuleResult(
             "gift_card",
@@ -371,10 +380,19 @@ def line_blocker(line: OrderLine, policy: RefundPolicy) -> RuleResult | None:
             f"{line.name} was sold as final sale and cannot be refunded.",
             line.pk,
         )
+    if product_type and product_type.casefold() in policy.product_type_set:
+        return RuleResult(
+            "final_sale_type",
+            REJECT,
+            f"{line.name} (SKU {line.sku}) is a {product_type}, a product type the "
+            "policy excludes.",
+            f"{line.name} cannot be returned: {product_type} items are not refundable.",
+            line.pk,
+        )
     return None
 
 
-def _line_rules(order, chosen, policy) -> list[RuleResult]:
+def _line_rules(order, chosen, policy, product_types) -> list[RuleResult]:
     results = []
     for line, quantity in chosen:
         if quantity > line.quantity_refundable:
@@ -389,7 +407,7 @@ def _line_rules(order, chosen, policy) -> list[RuleResult]:
                     line.pk,
                 )
             )
-        blocker = line_blocker(line, policy)
+        blocker = line_blocker(line, policy, product_types.get(line.sku, ""))
         if blocker is not None:
             results.append(blocker)
     final_tags = policy.tag_set & {tag.lower() for tag in order.tag_list}

@@ -30,6 +30,18 @@ class OrderLookupForm(forms.Form):
     )
 
 
+class OwnershipCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the email",
+        max_length=12,
+        help_text="Six digits, such as 042917.",
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}
+        ),
+        error_messages={"required": "Enter the code we emailed to you."},
+    )
+
+
 class RefundRequestForm(forms.Form):
     """Quantities per order line, a reason and an optional description."""
 
@@ -124,6 +136,35 @@ class ApproveForm(forms.Form):
             return parse_amount(self.cleaned_data["amount"], self.currency)
         except InvalidAmount as exc:
             raise forms.ValidationError(exc.message) from None
+
+
+class ChangeAmountForm(ApproveForm):
+    """A new amount for an undecided request, with the reason for it."""
+
+    reason = forms.CharField(
+        label="Reason for the change",
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Agents and supervisors see it in the request's history.",
+        error_messages={"required": "Say why the amount changes."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].label = "New amount"
+        self.fields["amount"].help_text = (
+            "At most what the items and shipping are worth. You cannot approve "
+            "it above your own limit afterwards."
+        )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for the customer",
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Give the customer a reason for the cancellation."},
+    )
 
 
 class RejectForm(forms.Form):

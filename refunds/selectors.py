@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
 
+from agents.roles import Role, role_of
 from cases.models import Customer, Order, OrderLine
+from cases.selectors import cases_visible_to
 from cases.shopify_export import order_number_key
 from refunds.eligibility import CustomerHistory
-from refunds.models import RefundPolicy, RefundRequest
+from refunds.models import (
+    CatalogVariant,
+    RefundPolicy,
+    RefundRequest,
+    parse_refund_reference,
+)
+from supportdesk.money import to_minor
 
 
 def active_policy() -> RefundPolicy:
@@ -37,6 +46,33 @@ def order_lines(order: Order) -> list[OrderLine]:
     return list(order.lines.order_by("position"))
 
 
+def product_types_for(lines: list[OrderLine]) -> dict[str, str]:
+    """Return the catalog's product type of each line's SKU, where known."""
+    skus = {line.sku for line in lines if line.sku}
+    if not skus:
+        return {}
+    return dict(
+        CatalogVariant.objects.filter(sku__in=skus)
+        .exclude(product_type="")
+        .values_list("sku", "product_type")
+    )
+
+
+def awaiting_supervisor(policy: RefundPolicy | None = None):
+    """Return the undecided requests that only a supervisor can approve in full.
+
+    Those the eligibility check sent to a supervisor, those above the policy's
+    supervisor threshold, and those in another currency than the policy.
+    """
+    policy = policy or active_policy()
+    threshold = to_minor(policy.supervisor_threshold, policy.currency)
+    return RefundRequest.objects.filter(status=RefundRequest.Status.REQUESTED).filter(
+        Q(outcome=RefundRequest.Outcome.NEEDS_SUPERVISOR)
+        | Q(currency=policy.currency, requested_minor__gt=threshold)
+        | ~Q(currency=policy.currency)
+    )
+
+
 def open_requested_minor(order: Order) -> int:
     """Return what the order's undecided requests ask for."""
     total = RefundRequest.objects.filter(
@@ -58,11 +94,17 @@ def customer_history(
     *,
     exclude: int | None = None,
 ) -> CustomerHistory:
-    """Return the customer's refund requests and refunded share over the period."""
+    """Return the customer's refund requests and refunded share over the period.
+
+    The period ends at ``now``, so a policy preview replaying an old request
+    does not count the requests made after it.
+    """
     if customer is None:
         return CustomerHistory()
     since = now - timedelta(days=policy.abuse_period_days)
-    requests = RefundRequest.objects.filter(customer=customer, created_at__gte=since)
+    requests = RefundRequest.objects.filter(
+        customer=customer, created_at__gte=since, created_at__lte=now
+    )
     if exclude is not None:
         requests = requests.exclude(pk=exclude)
     refunded = requests.filter(status__in=RefundRequest.COMMITTED_STATUSES).aggregate(
@@ -89,3 +131,37 @@ def refund_by_token(token: str) -> RefundRequest | None:
         .filter(token=token)
         .first()
     )
+
+
+def refunds_visible_to_user(user) -> QuerySet[RefundRequest]:
+    """Return the refunds ``user`` may see: those of the cases it may see.
+
+    Supervisors and integrations see every refund, including any without a
+    case.
+    """
+    role = role_of(user)
+    if role in (Role.SUPERVISOR, Role.INTEGRATION):
+        return RefundRequest.objects.all()
+    if role == Role.AGENT:
+        return RefundRequest.objects.filter(case__in=cases_visible_to(user.agent))
+    return RefundRequest.objects.none()
+
+
+def refund_for_user(user, reference: str) -> RefundRequest:
+    """Return the refund with ``reference`` if ``user`` may see it, else 404.
+
+    A refund outside the user's scope gives the same 404 as an unknown one.
+    """
+    pk = parse_refund_reference(reference)
+    refund = (
+        refunds_visible_to_user(user)
+        .select_related("order", "case", "requested_by", "decided_by")
+        .prefetch_related("lines__order_line")
+        .filter(pk=pk)
+        .first()
+        if pk
+        else None
+    )
+    if refund is None:
+        raise Http404("No such refund.")
+    return refund

@@ -65,6 +65,8 @@ def _event_entry(event, refund: RefundRequest) -> TimelineEntry | None:
         return TimelineEntry(event.occurred_at, title, event.reason)
     if action == "refunds.refund.rejected":
         return TimelineEntry(event.occurred_at, "Not approved", event.reason)
+    if action == "refunds.refund.cancelled":
+        return TimelineEntry(event.occurred_at, "Refund cancelled", event.reason)
     if action == "refunds.refund.refunded":
         return TimelineEntry(
             event.occurred_at,

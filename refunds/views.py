@@ -14,7 +14,17 @@ from cases.models import Order
 from cases.services import case_add_customer_message
 from refunds import selectors, services
 from refunds.eligibility import line_blocker
-from refunds.forms import CustomerMessageForm, OrderLookupForm, RefundRequestForm
+from refunds.forms import (
+    CustomerMessageForm,
+    OrderLookupForm,
+    OwnershipCodeForm,
+    RefundRequestForm,
+)
+from refunds.models import OwnershipChallenge
+from refunds.services.ownership import (
+    ownership_challenge_start,
+    ownership_challenge_verify,
+)
 from refunds.timeline import public_timeline
 from supportdesk.errors import DomainError
 from supportdesk.htmx import render_page
@@ -22,6 +32,8 @@ from supportdesk.htmx import render_page
 # Orders a browser has looked up stay open for this many seconds.
 LOOKUP_TTL_SECONDS = 2 * 60 * 60
 LOOKUP_SESSION_KEY = "refund_orders"
+# Order id to the id of the ownership code sent to this browser.
+CHALLENGE_SESSION_KEY = "refund_challenges"
 LOOKUP_FAILED = (
     "We could not find an order with that number and email address. Check both "
     "and try again."
@@ -84,6 +96,8 @@ def refund_start(request: HttpRequest) -> HttpResponse:
             order = selectors.order_for_customer(
                 form.cleaned_data["order_number"], form.cleaned_data["email"]
             )
+            if order is not None and selectors.active_policy().require_ownership_proof:
+                return _send_code(request, order)
             if order is not None:
                 _remember_order(request, order)
                 return redirect("refunds:order", order_id=order.pk)
@@ -203,6 +217,7 @@ def refund_status_message(request: HttpRequest, token: str) -> HttpResponse:
     if refund is None or refund.case is None:
         raise Http404("No refund request has this link.")
     form = CustomerMessageForm(request.POST)
+    status = 422
     if form.is_valid():
         try:
             case_add_customer_message(
@@ -211,9 +226,99 @@ def refund_status_message(request: HttpRequest, token: str) -> HttpResponse:
                 body=form.cleaned_data["body"],
             )
         except DomainError as exc:
-            form.add_error("body", exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            status = exc.status_code if exc.status_code != 400 else 422
         else:
             if request.htmx:
                 return _status_page(request, refund, CustomerMessageForm())
             return redirect("refunds:status", token=refund.token)
-    return _status_page(request, refund, form, status=422)
+    return _status_page(request, refund, form, status=status)
+
+
+def _send_code(request: HttpRequest, order: Order) -> HttpResponse:
+    try:
+        challenge = ownership_challenge_start(order=order)
+    except DomainError as exc:
+        form = OrderLookupForm()
+        form.add_error(None, exc.message)
+        context = {"form": form, "policy": selectors.active_policy()}
+        return render_page(request, "refunds/refund_start.html", context, status=422)
+    challenges = request.session.get(CHALLENGE_SESSION_KEY, {})
+    challenges[str(order.pk)] = challenge.pk
+    request.session[CHALLENGE_SESSION_KEY] = challenges
+    return redirect("refunds:verify", order_id=order.pk)
+
+
+def _challenge_for(request: HttpRequest, order_id: int) -> OwnershipChallenge:
+    """Return the code this browser was sent for the order, else 404."""
+    challenge_id = request.session.get(CHALLENGE_SESSION_KEY, {}).get(str(order_id))
+    challenge = (
+        OwnershipChallenge.objects.select_related("order")
+        .filter(pk=challenge_id, order_id=order_id)
+        .first()
+        if challenge_id
+        else None
+    )
+    if challenge is None:
+        raise Http404("Look the order up again.")
+    return challenge
+
+
+def _code_limited(request: HttpRequest, order: Order, group: str, rate: str) -> bool:
+    """Count one code action per IP and per order address; True when over."""
+    by_ip = is_ratelimited(
+        request, group=f"{group}-ip", key="ip", rate=rate, increment=True
+    )
+    by_email = is_ratelimited(
+        request,
+        group=f"{group}-email",
+        key=lambda group, req: order.email_key or str(order.pk),
+        rate=rate,
+        increment=True,
+    )
+    return by_ip or by_email
+
+
+@require_http_methods(["GET", "POST"])
+def refund_verify(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Ask for the emailed code; a right code opens the order's refund form."""
+    challenge = _challenge_for(request, order_id)
+    form = OwnershipCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if _code_limited(request, challenge.order, "refund-code", "10/10m"):
+            form.add_error(
+                None,
+                "Too many codes tried from this browser or for this order. Wait ten "
+                "minutes and try again.",
+            )
+            status = 429
+        elif form.is_valid():
+            try:
+                ownership_challenge_verify(
+                    challenge=challenge, code=form.cleaned_data["code"]
+                )
+            except DomainError as exc:
+                form.add_error("code", exc.message)
+            else:
+                _remember_order(request, challenge.order)
+                return redirect("refunds:order", order_id=order_id)
+    context = {"form": form, "order": challenge.order}
+    return render_page(request, "refunds/refund_verify.html", context, status=status)
+
+
+@require_POST
+def refund_verify_resend(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Send a new code, replacing the one this browser was sent."""
+    challenge = _challenge_for(request, order_id)
+    if _code_limited(request, challenge.order, "refund-code-resend", "3/10m"):
+        form = OwnershipCodeForm()
+        form.add_error(
+            None,
+            "We already sent several codes for this order. Wait ten minutes before "
+            "asking for another.",
+        )
+        context = {"form": form, "order": challenge.order}
+        return render_page(request, "refunds/refund_verify.html", context, status=429)
+    return _send_code(request, challenge.order)

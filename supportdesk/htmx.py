@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
+from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 
@@ -32,7 +33,7 @@ def render_page(
     """Render ``template``, or only its ``partial`` for htmx fragment requests."""
     name = f"{template}#{partial}" if partial and wants_partial(request) else template
     response = render(request, name, context, status=status)
-    response.headers["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -40,8 +41,10 @@ class HtmxLoginRedirectMiddleware:
     """Send htmx requests that need a login to the login page as a whole page.
 
     Without this, htmx follows the 302 and swaps the login form into the
-    target. The ``next`` parameter is the page the agent was on, taken from
-    the HX-Current-URL header, rather than the fragment's URL.
+    target. After login the agent returns to ``next``. For a GET, that is
+    the URL requested, because every GET that htmx sends here is also a page,
+    such as a queue page pushed to the history. For a POST, it is the page
+    the agent was on, from the HX-Current-URL header.
     """
 
     def __init__(self, get_response):
@@ -54,5 +57,8 @@ class HtmxLoginRedirectMiddleware:
         login_path = urlsplit(resolve_url(settings.LOGIN_URL)).path
         if urlsplit(response["Location"]).path != login_path:
             return response
-        current = request.htmx.current_url_abs_path or request.get_full_path()
-        return HttpResponseClientRedirect(redirect_to_login(current).url)
+        if request.method == "GET":
+            page = request.get_full_path()
+        else:
+            page = request.htmx.current_url_abs_path or request.get_full_path()
+        return HttpResponseClientRedirect(redirect_to_login(page).url)

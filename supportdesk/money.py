@@ -79,14 +79,19 @@ def to_minor(amount: Decimal | str | int, currency: str) -> int:
     return int(scaled)
 
 
-def limit_to_minor(limit: Decimal, currency: str) -> int:
+def limit_to_minor(limit: Decimal | str | int, currency: str) -> int:
     """Convert a configured limit to minor units, dropping extra decimals.
 
     Limits are stored with 3 decimals for every currency, so a limit of
     99.995 USD allows up to 99.99 and a limit of 1000.5 JPY up to 1000.
     """
+    if isinstance(limit, float | bool):
+        raise TypeError(
+            f"Limits must be Decimal, str or int, not {type(limit).__name__}."
+        )
     exponent = currency_exponent(currency)
-    return to_minor(limit.quantize(Decimal(1).scaleb(-exponent), ROUND_DOWN), currency)
+    value = Decimal(limit).quantize(Decimal(1).scaleb(-exponent), ROUND_DOWN)
+    return to_minor(value, currency)
 
 
 def from_minor(minor: int, currency: str) -> Decimal:
@@ -96,6 +101,12 @@ def from_minor(minor: int, currency: str) -> Decimal:
 
 
 _COMMA_DECIMAL = re.compile(r"^-?\d+,\d{1,2}$")
+# Digits with an optional dot. Decimal also accepts exponents, NaN and
+# Infinity, which people do not type as an amount.
+_PLAIN_DECIMAL = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
+# More integer digits than this cannot be a refund and would overflow the
+# decimal context when formatted.
+MAX_INTEGER_DIGITS = 15
 
 
 def parse_amount(text: str, currency: str) -> int:
@@ -113,13 +124,17 @@ def parse_amount(text: str, currency: str) -> int:
             f"{text!r} is ambiguous. Write the amount with a dot as the decimal "
             "separator and no thousands separator, for example 1000.50."
         )
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
+    if not _PLAIN_DECIMAL.match(cleaned):
         raise InvalidAmount(
             f"{text!r} is not an amount. Write digits with a dot as the decimal "
             "separator, for example 6.95."
-        ) from None
+        )
+    value = Decimal(cleaned)
+    if value.adjusted() >= MAX_INTEGER_DIGITS:
+        raise InvalidAmount(
+            f"{text!r} is too large. Enter at most {MAX_INTEGER_DIGITS} digits "
+            "before the decimal separator."
+        )
     return to_minor(value, currency)
 
 

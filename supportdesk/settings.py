@@ -1,16 +1,19 @@
 """Django settings for Supportdesk, read from the environment.
 
 Every setting that differs between a laptop and production comes from an
-environment variable, listed in docs/configuration.md. With none set, the
-project runs on a SQLite file in ``var/`` with a local-memory cache.
+environment variable, listed in the README's configuration table. With none
+set, the project runs on a SQLite file in ``var/`` with a local-memory cache.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import structlog
 from django.core.exceptions import ImproperlyConfigured
+
+from supportdesk import log_processors
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,6 +72,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "supportdesk.api",
     "agents",
     "cases",
     "refunds",
@@ -177,7 +182,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Folder that collectstatic fills and whitenoise serves files from.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -204,6 +210,7 @@ SECURE_HSTS_SECONDS = int(
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
+CSRF_FAILURE_VIEW = "supportdesk.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 
 # Email through Django's mailers: the console in development, SMTP otherwise.
@@ -226,6 +233,26 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@shop.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The email channel. Customers write to SUPPORT_EMAIL; replies, receipts and
+# surveys go out from it. With plus addressing on, replies carry a Reply-To
+# such as support+c-000123.<signature>@shop.example, so turn it on only when
+# the mail server delivers "+" addresses to the support mailbox.
+SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", DEFAULT_FROM_EMAIL)
+SUPPORT_EMAIL_PLUS_ADDRESSING = env_bool("SUPPORT_EMAIL_PLUS_ADDRESSING")
+# Secrets of the inbound mail endpoint: a bearer token, an HMAC key, or both.
+# With neither set, the endpoint answers 404.
+MAIL_INBOUND_TOKEN = os.environ.get("MAIL_INBOUND_TOKEN", "")
+MAIL_INBOUND_HMAC_SECRET = os.environ.get("MAIL_INBOUND_HMAC_SECRET", "")
+# Largest raw message accepted, and largest attachment stored, in bytes.
+MAIL_MAX_MESSAGE_BYTES = int(os.environ.get("MAIL_MAX_MESSAGE_BYTES", "26214400"))
+MAIL_MAX_ATTACHMENT_BYTES = int(
+    os.environ.get("MAIL_MAX_ATTACHMENT_BYTES", "10485760")
+)
+
+# Uploaded files such as email attachments. They are served only through
+# views that check the agent's access, never from a public MEDIA_URL.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+
 # Background tasks run through django.tasks with the database backend from
 # django-tasks-db; `manage.py db_worker` executes them.
 TASKS = {
@@ -235,22 +262,99 @@ TASKS = {
     }
 }
 
+# The request.META key that contains the client's address, for the refund
+# lookup's rate limit. Behind a reverse proxy REMOTE_ADDR is the proxy's own
+# address, so every customer would share one limit: name the header that
+# the proxy overwrites with the client's address, such as HTTP_X_REAL_IP.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+
+# Delivery of the refunds outbox (webhooks to the shop, emails to customers),
+# all in seconds. A worker that dies during an attempt keeps its message
+# leased for LEASE_SECONDS, after which the periodic sweep delivers it again.
+REFUNDS_OUTBOX_LEASE_SECONDS = int(
+    os.environ.get("REFUNDS_OUTBOX_LEASE_SECONDS", "120")
+)
+REFUNDS_OUTBOX_SWEEP_SECONDS = int(os.environ.get("REFUNDS_OUTBOX_SWEEP_SECONDS", "60"))
+REFUNDS_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("REFUNDS_OUTBOX_MAX_ATTEMPTS", "10"))
+REFUNDS_OUTBOX_BACKOFF_SECONDS = int(
+    os.environ.get("REFUNDS_OUTBOX_BACKOFF_SECONDS", "30")
+)
+REFUNDS_OUTBOX_MAX_BACKOFF_SECONDS = 6 * 60 * 60
+REFUNDS_WEBHOOK_TIMEOUT_SECONDS = int(
+    os.environ.get("REFUNDS_WEBHOOK_TIMEOUT_SECONDS", "10")
+)
+# Oldest signature time stamp the confirmation endpoint accepts, against
+# replayed requests.
+REFUNDS_WEBHOOK_TOLERANCE_SECONDS = 5 * 60
+
 # Shop details shown to customers.
 SHOP_NAME = os.environ.get("SHOP_NAME", "Demo Shop")
 # Currency of orders whose export has no Currency column.
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "USD").upper()
 
+# The JSON API under /api/v1/: JWT bearer tokens, problem details for errors,
+# JSON numbers read as Decimal. See docs/api.md.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["supportdesk.api.permissions.HasRole"],
+    "DEFAULT_PARSER_CLASSES": ["supportdesk.api.parsers.DecimalJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "supportdesk.api.throttles.UserThrottle",
+        "supportdesk.api.throttles.IPThrottle",
+    ],
+    "EXCEPTION_HANDLER": "supportdesk.api.problems.exception_handler",
+    # Proxies in front that append to X-Forwarded-For; 0 trusts REMOTE_ADDR.
+    "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per period ("s", "m", "h" or "d") for each throttle scope: per
+# user, per client address, and per address on the token endpoints.
+API_THROTTLE_RATES = {
+    "user": os.environ.get("API_RATE_USER", "600/m"),
+    "ip": os.environ.get("API_RATE_IP", "1200/m"),
+    "token": os.environ.get("API_RATE_TOKEN", "20/m"),
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        minutes=int(os.environ.get("API_ACCESS_TOKEN_MINUTES", "5"))
+    ),
+    "REFRESH_TOKEN_LIFETIME": timedelta(
+        hours=int(os.environ.get("API_REFRESH_TOKEN_HOURS", "24"))
+    ),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    # Tokens carry a hash of the password hash, so a password change revokes
+    # every token issued before it.
+    "CHECK_REVOKE_TOKEN": True,
+    "USER_AUTHENTICATION_RULE": "supportdesk.api.auth.user_may_use_api",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Supportdesk API",
+    "DESCRIPTION": "Orders, support cases and refund requests, with the same "
+    "rules as the agent pages. See docs/api.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.SupportCase.Status",
+        "RefundStatusEnum": "refunds.models.RefundRequest.Status",
+        "RefundReasonEnum": "refunds.models.RefundRequest.Reason",
+        "RefundOutcomeEnum": "refunds.models.RefundRequest.Outcome",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "supportdesk.api.schema.add_problem_responses",
+    ],
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Logging: JSON lines in production, readable key=value lines with DEBUG.
@@ -263,7 +367,14 @@ _shared_processors = [
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+# Records from the standard library (Django, gunicorn, our modules) get their
+# ``extra`` fields, then status link tokens are redacted from every field.
+_foreign_pre_chain = [
+    *_shared_processors,
     structlog.stdlib.ExtraAdder(),
+    log_processors.gunicorn_access_fields,
+    log_processors.redact_status_tokens,
 ]
 LOGGING = {
     "version": 1,
@@ -278,7 +389,8 @@ LOGGING = {
                 if LOG_FORMAT == "json"
                 else structlog.dev.ConsoleRenderer(colors=False),
             ],
-            "foreign_pre_chain": _shared_processors,
+            "foreign_pre_chain": _foreign_pre_chain,
+            "pass_foreign_args": True,
         },
     },
     "handlers": {
@@ -292,7 +404,8 @@ LOGGING = {
 }
 structlog.configure(
     processors=[
-        *_shared_processors[:-1],
+        *_shared_processors,
+        log_processors.redact_status_tokens,
         structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
     ],
     logger_factory=structlog.stdlib.LoggerFactory(),

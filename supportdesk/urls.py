@@ -19,5 +19,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("cases.urls")),
     path("", include("refunds.urls")),
+    path("", include("cases.mail.urls")),
+    path("", include("cases.macros.urls")),
+    path("", include("cases.surveys.urls")),
+    path("api/v1/", include("supportdesk.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -226,12 +226,13 @@ def still_paid(path: Path) -> dict[str, int]:
     """Return, per order, what was paid less what the shop refunded.
 
     Read from the file with the csv module, independently of the importer.
+    Cancelled orders are not refundable through Supportdesk, so they count 0.
     """
     with path.open(newline="", encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle) if row["Financial Status"]]
     result = {}
     for row in rows:
-        if row["Financial Status"] not in CAPTURED_STATUSES:
+        if row["Financial Status"] not in CAPTURED_STATUSES or row["Cancelled at"]:
             result[row["Name"]] = 0
             continue
         outstanding = Decimal(row.get("Outstanding Balance") or "0")

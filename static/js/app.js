@@ -11,17 +11,20 @@
     showToast.timer = window.setTimeout(function () { toast.hidden = true; }, 8000);
   }
 
-  // Server errors are not swapped into the page (see htmx-config in base.html);
-  // tell the user instead of failing silently.
+  // Errors other than 403, 409, 422 and 429 are not swapped into the page
+  // (see htmx-config in base.html); tell the user instead of failing silently.
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (status === 403) {
-      showToast("You are not allowed to do that, or your session ended. Reload the page and try again.");
-    } else if (status === 404) {
+    if (status === 404) {
       showToast("That item no longer exists. Reload the page.");
     } else {
       showToast("Something went wrong on the server (" + status + "). Try again in a minute.");
     }
+  });
+  // A response without a fragment to swap sends its message in HX-Trigger,
+  // such as a failed CSRF check (supportdesk/views.py).
+  document.addEventListener("showNotice", function (event) {
+    showToast(event.detail.value);
   });
   document.addEventListener("htmx:sendError", function () {
     showToast("The server could not be reached. Check your connection and try again.");

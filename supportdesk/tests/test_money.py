@@ -73,7 +73,21 @@ def test_parse_amount_accepts(text, minor):
 
 
 @pytest.mark.parametrize(
-    "text", ["1,000", "1.000,50", "abc", "", "6.955", "NaN", "Infinity"]
+    "text",
+    [
+        "1,000",
+        "1.000,50",
+        "abc",
+        "",
+        "6.955",
+        "NaN",
+        "Infinity",
+        "1e30",
+        "1E2",
+        "9" * 16,
+        "--5",
+        "1.2.3",
+    ],
 )
 def test_parse_amount_rejects(text):
     with pytest.raises(InvalidAmount):
@@ -180,6 +194,8 @@ def test_parse_amount_keeps_every_cent():
         (Decimal("500.000"), "USD", 50000),
         (Decimal("1000.500"), "JPY", 1000),
         (Decimal("1.234"), "KWD", 1234),
+        (250, "USD", 25000),
+        ("99.999", "JPY", 99),
     ],
 )
 def test_limit_to_minor_drops_extra_decimals(limit, currency, minor):
@@ -259,6 +275,6 @@ def test_to_minor_rejects_fractions_of_minor_unit(amount):
         to_minor(amount, "USD")
 
 
-def test_parse_amount_rejects_huge_exponent():
+def test_to_minor_rejects_huge_exponent():
     with pytest.raises(InvalidAmount, match="too large"):
-        parse_amount("1e999999999", "USD")
+        to_minor("1e999999999", "USD")

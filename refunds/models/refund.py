@@ -1,9 +1,8 @@
-"""Refund policies, refund requests and the lines they cover."""
+"""Refund requests, the lines they cover, their decisions and attempts."""
 
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -11,117 +10,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from supportdesk.money import Money
-
-
-class RefundPolicy(models.Model):
-    """The shop's rules for which refunds are allowed and who must approve them.
-
-    Exactly one policy is active; the eligibility rules read it.
-    """
-
-    name = models.CharField(max_length=100)
-    is_active = models.BooleanField(default=True)
-    return_window_days = models.PositiveIntegerField(
-        default=30,
-        help_text="Days after fulfilment (or after the order date while "
-        "unfulfilled) during which a refund may be requested. The last day "
-        "counts in full, until midnight in the policy's time zone.",
-    )
-    time_zone = models.CharField(
-        max_length=64,
-        blank=True,
-        help_text="IANA time zone in which the return window ends, such as "
-        "Europe/Paris. Empty means the shop's time zone.",
-    )
-    non_refundable_skus = models.TextField(
-        blank=True,
-        help_text="One SKU per line. A line ending in * matches every SKU that "
-        "starts with the text before it.",
-    )
-    non_refundable_tags = models.TextField(
-        blank=True,
-        help_text="One order tag per line, such as final-sale. Orders carrying "
-        "one of these tags are not refundable. Matching ignores letter case.",
-    )
-    gift_cards_refundable = models.BooleanField(default=False)
-    shipping_refundable = models.BooleanField(
-        default=False,
-        help_text="Refund the shipping charge with the request that returns the "
-        "last refundable item of an order.",
-    )
-    currency = models.CharField(
-        max_length=3,
-        default="USD",
-        help_text="Currency of the amounts below. Requests in another currency "
-        "always need a supervisor.",
-    )
-    auto_approve_limit = models.DecimalField(
-        max_digits=12,
-        decimal_places=3,
-        default=Decimal("0"),
-        help_text="Clean requests up to this amount are approved without an "
-        "agent. 0 turns automatic approval off.",
-    )
-    supervisor_threshold = models.DecimalField(
-        max_digits=12,
-        decimal_places=3,
-        default=Decimal("500"),
-        help_text="Requests above this amount need a supervisor's approval, "
-        "whatever the agent's own limit.",
-    )
-    abuse_period_days = models.PositiveIntegerField(
-        default=90, help_text="Period, in days, over which refund counts are taken."
-    )
-    abuse_max_refunds = models.PositiveIntegerField(
-        default=5,
-        help_text="A customer with this many refund requests in the period is "
-        "sent to review. 0 turns the check off.",
-    )
-    abuse_max_ratio = models.DecimalField(
-        max_digits=4,
-        decimal_places=2,
-        default=Decimal("0.50"),
-        help_text="A customer whose refunded share of spending in the period is "
-        "above this fraction (0.50 is half) is sent to review. 0 turns the "
-        "check off.",
-    )
-    require_ownership_proof = models.BooleanField(
-        default=False,
-        help_text="Email a one-time code to the order's address before a "
-        "request is accepted.",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name_plural = "refund policies"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["is_active"],
-                condition=Q(is_active=True),
-                name="refunds_policy_one_active",
-                violation_error_message="Only one refund policy can be active.",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def sku_patterns(self) -> list[str]:
-        return [
-            line.strip()
-            for line in self.non_refundable_skus.splitlines()
-            if line.strip()
-        ]
-
-    @property
-    def tag_set(self) -> set[str]:
-        return {
-            line.strip().lower()
-            for line in self.non_refundable_tags.splitlines()
-            if line.strip()
-        }
 
 
 def new_status_token() -> str:
@@ -211,6 +99,16 @@ class RefundRequest(models.Model):
         related_name="+",
     )
     decision_note = models.TextField(blank=True)
+    # The last agent who changed requested_minor. Four eyes: this agent may not
+    # approve the request above their own limit.
+    amount_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    amount_changed_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
     external_reference = models.CharField(max_length=200, blank=True)
 
@@ -301,3 +199,120 @@ class RefundLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.order_line.name}"
+
+
+class RefundDecision(models.Model):
+    """One decision on a refund request: who, when, which amount and why.
+
+    Rows are only ever added. The request contains the current state, and
+    this table keeps every step that led to it, for supervisors and audits.
+    """
+
+    class Kind(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        AMOUNT_CHANGED = "amount_changed", "Amount changed"
+        REFUNDED = "refunded", "Marked refunded"
+        SHOP_FAILED = "shop_failed", "Refund failed in the shop"
+        CANCELLED = "cancelled", "Approval cancelled"
+
+    class Level(models.TextChoices):
+        AGENT = "agent", "Agent"
+        SUPERVISOR = "supervisor", "Supervisor"
+        SYSTEM = "system", "Automatic"
+        INTEGRATION = "integration", "Shop integration"
+
+    refund = models.ForeignKey(
+        RefundRequest, on_delete=models.PROTECT, related_name="decisions"
+    )
+    kind = models.CharField(max_length=20, choices=Kind)
+    level = models.CharField(
+        max_length=12,
+        choices=Level,
+        help_text="The authority the decision was taken with.",
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The actor's name at the time, kept if the user is renamed.
+    actor_name = models.CharField(max_length=200)
+    # The amount decided on: approved, or the new requested amount.
+    amount_minor = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["refund", "created_at"], name="refunds_decision_refund"
+            ),
+            models.Index(fields=["kind", "created_at"], name="refunds_decision_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor_name}"
+
+    @property
+    def amount(self) -> Money | None:
+        if self.amount_minor is None:
+            return None
+        return Money(self.amount_minor, self.currency)
+
+
+class RefundAttempt(models.Model):
+    """One evaluated submission of a refund request, stored or declined.
+
+    A declined request is not stored as a RefundRequest, so this record is
+    what a policy preview replays: the items chosen, when, and the outcome.
+    """
+
+    order = models.ForeignKey(
+        "cases.Order", on_delete=models.CASCADE, related_name="refund_attempts"
+    )
+    refund = models.OneToOneField(
+        RefundRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attempt",
+    )
+    # Order line id (as a string, the JSON key) to the quantity chosen.
+    selection = models.JSONField(default=dict)
+    reason_code = models.CharField(max_length=20, choices=RefundRequest.Reason)
+    outcome = models.CharField(max_length=20, choices=RefundRequest.Outcome)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.get_outcome_display()}"
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+    @property
+    def selection_by_line(self) -> dict[int, int]:
+        return {int(line_id): quantity for line_id, quantity in self.selection.items()}
+
+
+class AwaitingSupervisor(RefundRequest):
+    """Undecided requests that only a supervisor can approve in full.
+
+    A proxy for the supervisors' approvals list in the admin; see
+    ``selectors.awaiting_supervisor`` for which requests it lists.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "refund awaiting a supervisor"
+        verbose_name_plural = "refunds awaiting a supervisor"

@@ -1,0 +1,150 @@
+"""The public contact form for questions that are not refunds."""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.core import is_ratelimited
+
+from cases.audit import Actor
+from cases.mail.inbound import customer_for_email, receipt_queue
+from cases.models import Order, SupportCase
+from cases.services import case_create
+from cases.shopify_export import order_number_key
+from supportdesk.htmx import render_page
+
+logger = logging.getLogger(__name__)
+
+MAX_CONTACT_MESSAGE_LENGTH = 5000
+SENT_SESSION_KEY = "contact_case"
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(
+        label="Your name",
+        max_length=200,
+        error_messages={"required": "Enter your name."},
+    )
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="We answer to this address.",
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address in the form name@example.com.",
+        },
+    )
+    order_number = forms.CharField(
+        label="Order number",
+        max_length=64,
+        required=False,
+        help_text="If your question is about an order, for example #1001.",
+    )
+    subject = forms.CharField(
+        label="Subject",
+        max_length=200,
+        error_messages={"required": "Enter a subject."},
+    )
+    message = forms.CharField(
+        label="Your message",
+        max_length=MAX_CONTACT_MESSAGE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 7}),
+        help_text=f"Up to {MAX_CONTACT_MESSAGE_LENGTH:,} characters.",
+        error_messages={
+            "required": "Write your message.",
+            "max_length": "Shorten the message to at most %(limit_value)s "
+            "characters (it has %(show_value)s).",
+        },
+    )
+
+
+def contact_case_create(
+    *, name: str, email: str, subject: str, body: str, order_number: str = ""
+) -> SupportCase:
+    """Open a case from the contact form and queue the receipt email.
+
+    The order is linked only when its number and email address both match,
+    so the form cannot attach someone else's order.
+    """
+    with transaction.atomic():
+        customer = customer_for_email(email, name)
+        order = None
+        if order_number_key(order_number):
+            order = Order.objects.filter(
+                number_key=order_number_key(order_number), email_key=email.lower()
+            ).first()
+        case = case_create(
+            actor=Actor.customer(name or email),
+            subject=subject,
+            channel=SupportCase.Channel.CONTACT_FORM,
+            body=body,
+            customer=customer,
+            order=order,
+            author_name=name,
+        )
+        receipt_queue(case=case, address=email)
+    return case
+
+
+def _limited(request: HttpRequest) -> bool:
+    """Count a submission per IP and per email; True when over the limit."""
+    by_ip = is_ratelimited(
+        request,
+        group="contact-form-ip",
+        key="ip",
+        rate="10/h",
+        method="POST",
+        increment=True,
+    )
+    by_email = is_ratelimited(
+        request,
+        group="contact-form-email",
+        key=lambda group, req: req.POST.get("email", "").strip().lower(),
+        rate="5/h",
+        method="POST",
+        increment=True,
+    )
+    return by_ip or by_email
+
+
+@require_http_methods(["GET", "POST"])
+def contact(request: HttpRequest) -> HttpResponse:
+    form = ContactForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if _limited(request):
+            form.add_error(
+                None,
+                "Too many messages from this browser or this email address. Wait "
+                "an hour and try again, or write to us by email.",
+            )
+            status = 429
+        elif form.is_valid():
+            data = form.cleaned_data
+            case = contact_case_create(
+                name=data["name"],
+                email=data["email"],
+                subject=data["subject"],
+                body=data["message"],
+                order_number=data["order_number"],
+            )
+            request.session[SENT_SESSION_KEY] = case.reference
+            return redirect("mail:contact-sent")
+        else:
+            status = 422
+    return render_page(
+        request, "cases/contact_form.html", {"form": form}, status=status
+    )
+
+
+@require_GET
+def contact_sent(request: HttpRequest) -> HttpResponse:
+    reference = request.session.get(SENT_SESSION_KEY)
+    if not reference:
+        return redirect("mail:contact")
+    return render_page(request, "cases/contact_sent.html", {"reference": reference})

@@ -1,0 +1,76 @@
+"""Context of the refund panel on the agents' case page."""
+
+from __future__ import annotations
+
+from django.forms import Form
+
+from agents.models import Agent
+from refunds.forms import (
+    ApproveForm,
+    CancelForm,
+    ChangeAmountForm,
+    MarkRefundedForm,
+    RejectForm,
+)
+from refunds.models import OutboxMessage, RefundDecision, RefundRequest
+from refunds.selectors import active_policy
+from refunds.services.decisions import approval_level, approval_limit_minor
+from supportdesk.money import Money
+
+
+def refund_panel_forms(refund: RefundRequest | None) -> dict[str, Form | None]:
+    """Return the panel's empty forms, by name, for the case page to bind ids."""
+    if refund is None:
+        return {"approve": None, "reject": None, "refunded": None}
+    amount = refund.requested.amount
+    return {
+        "approve": ApproveForm(currency=refund.currency, initial={"amount": amount}),
+        "amount": ChangeAmountForm(
+            currency=refund.currency, initial={"amount": amount}
+        ),
+        "reject": RejectForm(),
+        "refunded": MarkRefundedForm(),
+        "cancel": CancelForm(),
+    }
+
+
+def refund_panel_context(refund: RefundRequest | None, agent: Agent) -> dict:
+    """Return the panel's approval note, decisions and webhook deliveries."""
+    if refund is None:
+        return {}
+    return {
+        "approval_note": approval_note(refund, agent),
+        "refund_decisions": list(
+            RefundDecision.objects.filter(refund=refund).order_by("created_at", "id")
+        ),
+        "refund_deliveries": list(
+            OutboxMessage.objects.filter(
+                refund=refund, channel=OutboxMessage.Channel.WEBHOOK
+            )
+            .select_related("endpoint")
+            .order_by("created_at")
+        ),
+    }
+
+
+def approval_note(refund: RefundRequest, agent: Agent) -> str:
+    """Say who may approve the requested amount, for the agent looking at it."""
+    if refund.status != RefundRequest.Status.REQUESTED:
+        return ""
+    policy = active_policy()
+    amount = refund.requested
+    limit = Money(
+        approval_limit_minor(agent.approval_limit, policy.currency), policy.currency
+    )
+    within_limit = refund.currency == policy.currency and amount.minor <= limit.minor
+    touched = agent.user_id in (refund.requested_by_id, refund.amount_changed_by_id)
+    if touched and not within_limit:
+        return (
+            f"You filed this request or changed its amount, so another person must "
+            f"approve {amount}, which is above your limit of {limit}."
+        )
+    if approval_level(refund, amount.minor) == RefundDecision.Level.SUPERVISOR:
+        return f"A supervisor must approve {amount}."
+    if not within_limit:
+        return f"{amount} is above your limit of {limit}; a supervisor must approve it."
+    return f"You can approve up to {limit}."

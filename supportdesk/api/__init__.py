@@ -1,0 +1,1 @@
+"""Pieces of the JSON API shared by every app: errors, parsing, auth, paging."""

@@ -1,0 +1,44 @@
+"""A JSON parser that reads numbers with a fraction as Decimal, never float."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+class DecimalJSONParser(JSONParser):
+    """Parse JSON bodies with ``parse_float=Decimal``.
+
+    ``"amount": 6.95`` becomes ``Decimal("6.95")`` exactly, as the text was
+    written. NaN and Infinity are rejected, and so is a body larger than
+    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default).
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if stream is None:
+            raw = b""
+        elif limit is None:
+            raw = stream.read()
+        else:
+            raw = stream.read(limit + 1)
+        if limit is not None and len(raw) > limit:
+            raise ParseError(f"The request body is larger than {limit:,} bytes.")
+        try:
+            text = codecs.decode(raw, encoding)
+            return json.loads(
+                text, parse_float=Decimal, parse_constant=_reject_constant
+            )
+        except (ValueError, LookupError) as exc:
+            raise ParseError(f"The body is not valid JSON: {exc}") from None
