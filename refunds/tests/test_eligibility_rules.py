@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from cases.audit import Actor
 from cases.models import Order
 from conftest import EXPORT_HEADER, export_row, import_export
 from refunds.eligibility import (
@@ -22,7 +21,8 @@ from refunds.eligibility import (
     window_deadline,
 )
 from refunds.models import RefundRequest
-from refunds.services import refund_preview, refund_request_create
+from refunds.services import refund_preview
+from refunds.tests.factories import request_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -87,16 +87,6 @@ def decide(
 def result_of(decision: Decision, rule: str) -> str:
     [result] = [r.result for r in decision.results if r.rule == rule]
     return result
-
-
-def request(order: Order, selection: dict[int, int]) -> RefundRequest:
-    return refund_request_create(
-        order=order,
-        selection=selection,
-        reason_code="damaged",
-        reason_text="",
-        actor=Actor.customer(),
-    )
 
 
 # Return window
@@ -365,7 +355,7 @@ def test_quantity_already_requested(policy, refunds_team):
     order = make_order(lines=(("Mug", 3, "10.00", ""),))
     mug = order.lines.get()
     with time_machine.travel(NOW):
-        request(order, {mug.pk: 2})
+        request_refund(order, {1: 2})
     order.refresh_from_db()
 
     too_many = decide(order, policy, selection={mug.pk: 2})
@@ -557,10 +547,9 @@ def test_automatic_approval_approves_request(policy, refunds_team):
     policy.auto_approve_limit = Decimal("20")
     policy.save()
     order = make_order()
-    mug = order.lines.get()
 
     with time_machine.travel(NOW):
-        refund = request(order, {mug.pk: 1})
+        refund = request_refund(order, {1: 1})
 
     assert refund.status == RefundRequest.Status.APPROVED
     assert refund.approved_minor == 1000
