@@ -120,8 +120,8 @@ def exports_import(
     Raises ExportsInvalid, having written nothing, when any file has an
     error, and ImportConflict when the files contradict the stored orders.
     An order in several files is imported from the last of them, unless the
-    files disagree on its shop id or creation time: then they are exports of
-    different shops, which is an error.
+    files disagree on its shop id: then they are exports of different shops,
+    which is an error.
     """
 
     def reading(step: str, path: Path) -> AbstractContextManager[ExportReader]:
@@ -168,7 +168,6 @@ class _FirstSeen:
     file: str
     record: int
     shop_order_id: str
-    placed_at: datetime | None
 
 
 def _check_exports(
@@ -193,24 +192,17 @@ def _check_exports(
                 if seen is None:
                     if index < last:
                         first_seen[order.number_key] = _FirstSeen(
-                            order.file,
-                            order.record,
-                            order.shop_order_id,
-                            order.placed_at,
+                            order.file, order.record, order.shop_order_id
                         )
-                elif _identity_mismatch(
-                    seen.shop_order_id,
-                    seen.placed_at,
-                    order.shop_order_id,
-                    order.placed_at,
-                ):
+                elif _other_shop(seen.shop_order_id, order.shop_order_id):
                     reader.order_error(
                         order,
-                        "Name",
+                        "Id",
                         f"Order {order.number} is also in {seen.file} (record "
-                        f"{seen.record}) with another shop id or creation time. Are "
-                        "these exports of two different shops? Import them "
-                        "separately, into separate Supportdesk installations.",
+                        f"{seen.record}) with shop id {seen.shop_order_id}, not "
+                        f"{order.shop_order_id}. Are these exports of two different "
+                        "shops? Import them separately, into separate Supportdesk "
+                        "installations.",
                     )
                 else:
                     winners[order.number_key] = index
@@ -222,24 +214,13 @@ def _check_exports(
     return winners, len(winners)
 
 
-def _identity_mismatch(
-    first_id: str,
-    first_placed: datetime | None,
-    second_id: str,
-    second_placed: datetime | None,
-) -> str:
-    """Return the column that shows two orders of one name to be different orders.
+def _other_shop(first_id: str, second_id: str) -> bool:
+    """Return whether two orders of one name have different shop ids.
 
-    Shopify never changes an order's id or creation time. The ids decide when
-    both orders have one. The creation times decide only when an id is
-    missing, because time stamps can move: the demo data shifts them to the
-    present on every run. Returns "" when nothing tells the orders apart.
+    Shopify never changes an order's id, so they are orders of two shops.
+    Without an id on both sides the orders count as one.
     """
-    if first_id and second_id:
-        return "Id" if first_id != second_id else ""
-    if first_placed and second_placed and first_placed != second_placed:
-        return "Created at"
-    return ""
+    return bool(first_id and second_id and first_id != second_id)
 
 
 # Orders
@@ -414,26 +395,15 @@ class _Writer:
 
     def _another_shops_order(self, order: Order, parsed: ParsedOrder) -> bool:
         """Record a conflict if the stored order is not the one in the file."""
-        column = _identity_mismatch(
-            order.shop_order_id, order.placed_at, parsed.shop_order_id, parsed.placed_at
+        if not _other_shop(order.shop_order_id, parsed.shop_order_id):
+            return False
+        self._conflict(
+            parsed,
+            "Id",
+            f"Order {parsed.number} is stored with shop id {order.shop_order_id} but "
+            f"the file has {parsed.shop_order_id}. Is this another shop's export?",
         )
-        if column == "Id":
-            stored, in_file = order.shop_order_id, parsed.shop_order_id
-            self._conflict(
-                parsed,
-                column,
-                f"Order {parsed.number} is stored with shop id {stored} but the file "
-                f"has {in_file}. Is this another shop's export?",
-            )
-        elif column == "Created at":
-            stored, in_file = order.placed_at.isoformat(), parsed.placed_at.isoformat()
-            self._conflict(
-                parsed,
-                column,
-                f"Order {parsed.number} is stored as created at {stored} but the file "
-                f"has {in_file}. Is this another shop's export?",
-            )
-        return bool(column)
+        return True
 
     def _external_refunds(
         self, order: Order, parsed: ParsedOrder, confirmed_minor: int

@@ -244,20 +244,15 @@ def test_another_shops_order_by_id():
     assert Order.objects.get().shop_order_id == "1001"
 
 
-def test_another_shops_order_by_creation_time():
+def test_order_without_shop_id_is_updated():
     import_export(header() + order_rows(id=""))
 
-    with pytest.raises(ImportConflict) as caught:
-        import_export(
-            header() + order_rows(id="", created_at="2025-05-05 09:00:00 +0100")
-        )
+    summary = import_export(
+        header() + order_rows(id="", created_at="2025-05-05 09:00:00 +0100")
+    )
 
-    assert [str(error) for error in caught.value.errors] == [
-        "test.csv, record 1 (line 2), column 'Created at': Order #1 is stored as "
-        "created at 2026-01-05T10:00:00+00:00 but the file has "
-        "2025-05-05T09:00:00+01:00. Is this another shop's export?"
-    ]
-    assert Order.objects.get().placed_at == datetime(2026, 1, 5, 10, tzinfo=UTC)
+    assert summary.orders_updated == 1
+    assert Order.objects.count() == 1
 
 
 def test_same_shop_id_with_moved_time_updates():
@@ -399,9 +394,9 @@ def test_two_shops_in_one_run_import_nothing(tmp_path):
     [failure] = caught.value.failures
     assert failure.source == str(second)
     assert [str(error) for error in failure.errors] == [
-        f"record 3 (line 4), column 'Name': Order #1 is also in {first} (record 1) "
-        "with another shop id or creation time. Are these exports of two different "
-        "shops? Import them separately, into separate Supportdesk installations."
+        f"record 3 (line 4), column 'Id': Order #1 is also in {first} (record 1) "
+        "with shop id 1001, not 2002. Are these exports of two different shops? "
+        "Import them separately, into separate Supportdesk installations."
     ]
     assert Order.objects.count() == 0
 
