@@ -188,13 +188,24 @@ def evaluate(
         if 0 < quantity <= line.quantity_refundable
     ]
     shipping = _shipping_amount(
-        order, lines, chosen, policy, shipping_already_requested
+        order, lines, line_amounts, policy, shipping_already_requested
     )
     amount = sum(item.amount_minor for item in line_amounts) + shipping
     room = max(0, order.refundable_minor - open_requested_minor)
     if amount > room:
         results.append(_amount_left_rule(order, amount, room, open_requested_minor))
         amount = room
+    elif line_amounts and amount == 0:
+        results.append(
+            RuleResult(
+                "nothing_to_refund",
+                REJECT,
+                "The chosen units are worth 0 after discounts, so no money can be "
+                "refunded for them.",
+                "The chosen items were free, so there is no money to refund for "
+                "them. Contact us if you want to return them anyway.",
+            )
+        )
     results.extend(_history_rules(order, policy, history))
     results.extend(_approval_rules(order, policy, amount, results))
 
@@ -248,12 +259,21 @@ def _line_amount(line: OrderLine, quantity: int) -> int:
     return max(0, cumulative - line.amount_reserved_minor)
 
 
-def _shipping_amount(order, lines, chosen, policy, shipping_already_requested) -> int:
+def _shipping_amount(
+    order, lines, line_amounts, policy, shipping_already_requested
+) -> int:
+    """Return the shipping to refund with this request, if any.
+
+    Shipping and duties go with the request after which no line has value
+    left to refund. Free units (worth 0 after discounts) do not count, since
+    nobody files a request for them alone.
+    """
     if not policy.shipping_refundable or shipping_already_requested:
         return 0
-    chosen_units = dict((line.pk, quantity) for line, quantity in chosen)
+    requested = {item.line.pk: item.amount_minor for item in line_amounts}
     returns_everything = all(
-        line.quantity_refundable - chosen_units.get(line.pk, 0) <= 0 for line in lines
+        line.total_minor - line.amount_reserved_minor - requested.get(line.pk, 0) <= 0
+        for line in lines
     )
     return order.shipping_minor + order.duties_minor if returns_everything else 0
 

@@ -566,3 +566,16 @@ def test_trace_lists_every_rule(policy):
         "approval_level",
     ]
     assert all(entry["detail"] for entry in decision.trace())
+
+
+def test_free_items_are_not_eligible(policy):
+    order = make_order(
+        lines=(("Free sample", 1, "0.00", "FREE-1"), ("Mug", 1, "10.00", "MUG-1"))
+    )
+    free = order.lines.get(sku="FREE-1")
+
+    decision = decide(order, policy, selection={free.pk: 1})
+
+    assert decision.outcome == Outcome.NOT_ELIGIBLE
+    assert decision.amount_minor == 0
+    assert any("free" in reason for reason in decision.customer_reasons)

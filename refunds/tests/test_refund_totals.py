@@ -257,11 +257,7 @@ def test_refunding_every_line_reconciles(name, supervisor):
                 refund = request(order, {line.pk: line.quantity})
             except NotEligible:
                 continue
-            # A request worth nothing (a free item) cannot be approved. It
-            # stays open and keeps its units, so the shipping still comes
-            # with the order's last item.
-            if refund.requested_minor > 0:
-                refunded[order.number] += approve(refund, supervisor).approved_minor
+            refunded[order.number] += approve(refund, supervisor).approved_minor
 
     assert refunded == expected
     for order in Order.objects.all():
