@@ -73,10 +73,11 @@ def _clear_cache():
     cache_breaker.reset()
 
 
-def import_export(text: str, *, currency: str = "USD", time_zone: str = "UTC"):
-    """Parse and import an export given as text; return the import summary."""
+def import_export(text: str | bytes, *, currency: str = "USD", time_zone: str = "UTC"):
+    """Parse and import an export given as text or bytes; return the summary."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     orders = parse_export(
-        io.BytesIO(text.encode("utf-8")),
+        io.BytesIO(data),
         source="test.csv",
         default_currency=currency,
         time_zone=time_zone,

@@ -6,6 +6,10 @@ breaks; continuation rows that repeat only the order name; the full column set
 or an older subset; currencies with 0, 2 or 3 decimals; time stamps with UTC
 offsets. Parsing never writes. Every problem is collected with its record,
 line and column, so one run reports them all.
+
+``ExportReader`` streams: it yields each order once its last row is read, so
+memory does not grow with the file. Shopify writes the rows of one order next
+to each other; a file whose rows of one order are apart is rejected.
 """
 
 from __future__ import annotations
@@ -14,17 +18,23 @@ import csv
 import io
 import re
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from cases.order_amounts import allocate_order_amounts, total_mismatch
 from supportdesk.errors import DomainError
-from supportdesk.money import InvalidAmount, UnknownCurrency, allocate, to_minor
+from supportdesk.money import (
+    InvalidAmount,
+    UnknownCurrency,
+    currency_exponent,
+    to_minor,
+)
 
 REQUIRED_COLUMNS = (
     "Name",
@@ -49,17 +59,27 @@ CAPTURED_STATUSES = {"paid", "partially_paid", "partially_refunded", "refunded"}
 FULFILLMENT_STATUSES = {"unfulfilled", "partial", "fulfilled", "restocked"}
 
 MAX_REPORTED_ERRORS = 50
+MAX_ORDER_NAME_LENGTH = 64
 _GIFT_CARD_NAME = re.compile(r"gift\s*(card|voucher|certificate)", re.IGNORECASE)
+# Shopify's export writes plain amounts such as 1200, 12.50 or 1.250.
+_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_QUANTITY = re.compile(r"-?[0-9]+")
+# A NUL, or a byte that is not UTF-8, which surrogateescape decodes to
+# U+DC80..U+DCFF.
+_BAD_TEXT = re.compile("[\x00\udc80-\udcff]")
+
+Progress = Callable[[int], object]
 
 
 @dataclass(frozen=True, slots=True)
 class RowError:
     """One problem in the file, located for the person who must fix it."""
 
-    record: int  # 1-based data record, the header not counted
+    record: int  # 1-based data record, the header not counted; 0 for the header
     line: int  # 1-based physical line where the record starts
     column: str
     message: str
+    file: str = ""  # the export's name, when the error is reported outside it
 
     def __str__(self) -> str:
         where = (
@@ -67,6 +87,8 @@ class RowError:
             if self.record
             else f"line {self.line}"
         )
+        if self.file:
+            where = f"{self.file}, {where}"
         column = f", column {self.column!r}" if self.column else ""
         return f"{where}{column}: {self.message}"
 
@@ -94,6 +116,7 @@ class ParsedLine:
     taxable: bool
     fulfillment_status: str
     is_gift_card: bool
+    is_tip: bool = False
     discount_minor: int = 0
     tax_minor: int = 0
     total_minor: int = 0
@@ -105,6 +128,7 @@ class ParsedOrder:
     number_key: str
     record: int
     line: int
+    file: str = ""  # the export's name, for messages
     shop_order_id: str = ""
     email: str = ""
     phone: str = ""
@@ -116,9 +140,12 @@ class ParsedOrder:
     paid_at: datetime | None = None
     fulfilled_at: datetime | None = None
     cancelled_at: datetime | None = None
-    subtotal_minor: int = 0
+    # None when the file has no Subtotal for the order.
+    subtotal_minor: int | None = None
     discount_minor: int = 0
     discount_codes: str = ""
+    # The shipping the customer paid: the Shipping column less any shipping
+    # discount, once allocate_order_amounts has run.
     shipping_minor: int = 0
     taxes_minor: int = 0
     taxes_included: bool = False
@@ -140,16 +167,14 @@ class ParsedOrder:
     def paid_minor(self) -> int:
         """Return the money captured from the customer.
 
-        Orders marked paid (or refunded since) were paid in full. Their
-        Outstanding Balance is at times a cent off either way, a rounding
-        artefact of the payment gateway that the shop itself ignores.
+        That is the total less a positive Outstanding Balance, for the
+        statuses under which the shop captured money, and 0 otherwise. A
+        negative balance (the customer paid a little more) is not counted, so
+        a refund never exceeds the order total.
         """
-        total = self.total_minor or 0
-        if self.financial_status == "partially_paid":
-            return max(0, total - max(0, self.outstanding_minor))
-        if self.financial_status in CAPTURED_STATUSES:
-            return total
-        return 0
+        if self.financial_status not in CAPTURED_STATUSES:
+            return 0
+        return max(0, (self.total_minor or 0) - max(0, self.outstanding_minor))
 
     @property
     def email_key(self) -> str:
@@ -167,78 +192,156 @@ def parse_export(
     source: str,
     default_currency: str,
     time_zone: str,
-    progress: callable | None = None,
+    progress: Progress | None = None,
 ) -> list[ParsedOrder]:
-    """Read a whole export and return its orders, or raise ExportInvalid."""
-    parser = _ExportParser(source, default_currency, zoneinfo.ZoneInfo(time_zone))
-    return parser.parse(stream, progress)
+    """Read a whole export and return its orders, or raise ExportInvalid.
+
+    Holds every order in memory; ``ExportReader`` streams instead.
+    """
+    reader = ExportReader(
+        stream,
+        source=source,
+        default_currency=default_currency,
+        time_zone=time_zone,
+        progress=progress,
+    )
+    orders = list(reader)
+    reader.raise_if_invalid()
+    return orders
 
 
-class _ExportParser:
-    def __init__(self, source: str, default_currency: str, tz: zoneinfo.ZoneInfo):
+class _CountingStream(io.RawIOBase):
+    """A readable byte stream that reports how many bytes were read."""
+
+    def __init__(self, stream: IO[bytes], progress: Progress):
+        self._stream = stream
+        self._progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        if size:
+            self._progress(size)
+        return size
+
+
+class ExportReader:
+    """Read a Shopify orders export one order at a time.
+
+    Iterating yields each order that has no error, once its last row is read.
+    Errors are collected in ``errors``; call ``raise_if_invalid`` after the
+    iteration. ``progress`` is called with the number of bytes read.
+    """
+
+    def __init__(
+        self,
+        stream: IO[bytes],
+        *,
+        source: str,
+        default_currency: str,
+        time_zone: str,
+        progress: Progress | None = None,
+    ):
+        if progress is not None:
+            stream = io.BufferedReader(_CountingStream(stream, progress))
+        self.stream = stream
         self.source = source
         self.default_currency = default_currency
-        self.tz = tz
+        self.tz = zoneinfo.ZoneInfo(time_zone)
         self.errors: list[RowError] = []
         self.error_count = 0
         self.record = 0
         self.line = 0
-
-    # Error collection
+        self._header: list[str] = []
 
     def error(self, column: str, message: str) -> None:
+        """Record an error at the current record and line."""
+        self._add(RowError(self.record, self.line, column, message))
+
+    def order_error(self, order: ParsedOrder, column: str, message: str) -> None:
+        """Record an error at the first row of ``order``."""
+        self._add(RowError(order.record, order.line, column, message))
+
+    def _add(self, error: RowError) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append(RowError(self.record, self.line, column, message))
+            self.errors.append(error)
+
+    def invalid(self) -> ExportInvalid | None:
+        if not self.error_count:
+            return None
+        return ExportInvalid(self.source, self.errors, self.error_count)
+
+    def raise_if_invalid(self) -> None:
+        invalid = self.invalid()
+        if invalid is not None:
+            raise invalid
 
     # Reading
 
-    def parse(self, stream: IO[bytes], progress) -> list[ParsedOrder]:
-        text = self._decode(stream.read())
-        if text is None:
-            raise ExportInvalid(self.source, self.errors, self.error_count)
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    def __iter__(self) -> Iterator[ParsedOrder]:
+        # surrogateescape turns each byte that is not UTF-8 into one character
+        # that _BAD_TEXT finds, so the error names its record and column.
+        text = io.TextIOWrapper(
+            self.stream, encoding="utf-8-sig", errors="surrogateescape", newline=""
+        )
         try:
-            header = next(reader)
+            yield from self._read(csv.reader(text, strict=True))
+        finally:
+            text.detach()  # leave the caller's stream open
+
+    def _read(self, reader) -> Iterator[ParsedOrder]:
+        try:
+            header = next(row for row in reader if any(cell.strip() for cell in row))
         except StopIteration:
             self.line = 1
             self.error("", "The file is empty. Export the orders again from the shop.")
-            raise ExportInvalid(self.source, self.errors, self.error_count) from None
+            return
+        except csv.Error as exc:
+            self.line = reader.line_num
+            self.error("", f"The header is not valid CSV ({exc}). Export it again.")
+            return
+        self.line = reader.line_num
         columns = self._read_header(header)
         if columns is None:
-            raise ExportInvalid(self.source, self.errors, self.error_count)
+            return
 
-        orders: dict[str, ParsedOrder] = {}
+        current: ParsedOrder | None = None
+        started: dict[str, int] = {}  # order key to the record of its first row
+        errors_before = 0
         for row in self._records(reader):
-            self._read_row(row, columns, orders)
-            if progress is not None:
-                progress(1)
-        if not orders and not self.error_count:
+            number = _cell(row, columns, "Name")
+            if not self._valid_name(number):
+                continue
+            key = order_number_key(number)
+            if current is not None and key == current.number_key:
+                self._read_continuation(current, row, columns)
+                continue
+            if key in started:
+                self._reject_split_order(number, started[key], row, columns)
+                continue
+            if current is not None:
+                yield from self._finish(current, errors_before)
+            errors_before = self.error_count
+            current = ParsedOrder(
+                number=number,
+                number_key=key,
+                record=self.record,
+                line=self.line,
+                file=self.source,
+            )
+            started[key] = self.record
+            self._read_order_fields(current, row, columns)
+            self._read_line(current, row, columns)
+        if current is not None:
+            yield from self._finish(current, errors_before)
+        if not started and not self.error_count:
             self.line = 2
             self.error("", "The file has a header but no orders.")
-        for order in orders.values():
-            self._finish_order(order)
-        if self.error_count:
-            raise ExportInvalid(self.source, self.errors, self.error_count)
-        return list(orders.values())
-
-    def _decode(self, data: bytes) -> str | None:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            self.line = data.count(b"\n", 0, exc.start) + 1
-            self.error(
-                "",
-                f"The file is not UTF-8 (byte 0x{data[exc.start]:02x} at offset "
-                f"{exc.start}). Export it again from the shop, or save it as "
-                "'CSV UTF-8'.",
-            )
-            return None
-        if "\x00" in text:
-            self.line = text.count("\n", 0, text.index("\x00")) + 1
-            self.error("", "The file contains NUL bytes, so it is not a CSV export.")
-            return None
-        return text
 
     def _records(self, reader) -> Iterator[list[str]]:
         previous_line = reader.line_num
@@ -259,67 +362,113 @@ class _ExportParser:
             previous_line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
+            if _BAD_TEXT.search("".join(row)):
+                self._reject_bad_text(row)
+                continue
             yield row
 
+    def _reject_bad_text(self, row: list[str], *, in_header: bool = False) -> None:
+        for index, cell in enumerate(row):
+            match = _BAD_TEXT.search(cell)
+            if match is None:
+                continue
+            if in_header or index >= len(self._header):
+                column = f"#{index + 1}"
+            else:
+                column = self._header[index]
+            character = match.group()
+            if character == "\x00":
+                self.error(column, "The value contains a NUL byte.")
+            else:
+                self.error(
+                    column,
+                    f"The value has the byte 0x{ord(character) - 0xDC00:02x}, which is "
+                    "not UTF-8. Export the file again from the shop, or save it as "
+                    "'CSV UTF-8'.",
+                )
+            return
+
     def _read_header(self, header: list[str]) -> dict[str, int] | None:
-        self.line = 1
+        names = [raw.strip().lstrip("\ufeff").strip() for raw in header]
+        self._header = names
+        if _BAD_TEXT.search("".join(names)):
+            self._reject_bad_text(names, in_header=True)
+            return None
         columns: dict[str, int] = {}
-        for index, raw in enumerate(header):
-            name = raw.strip().lstrip("\ufeff").strip()
+        for index, name in enumerate(names):
             folded = name.casefold()
             if folded in columns and name:
                 self.error(name, "This column appears twice in the header.")
             columns[folded] = index
-        missing = [name for name in REQUIRED_COLUMNS if name.casefold() not in columns]
-        for name in missing:
-            self.error(
-                name,
-                "Required column is missing. Export with the 'Orders' export of the "
-                "shop, which includes it.",
-            )
-        if missing or self.error_count:
-            return None
-        return columns
+        for name in REQUIRED_COLUMNS:
+            if name.casefold() not in columns:
+                self.error(
+                    name,
+                    "Required column is missing. Export the file with the shop's "
+                    "'Orders' export, which includes it.",
+                )
+        return None if self.error_count else columns
 
-    # Rows
-
-    def _read_row(
-        self, row: list[str], columns: dict[str, int], orders: dict[str, ParsedOrder]
-    ) -> None:
-        def cell(name: str) -> str:
-            index = columns.get(name.casefold())
-            if index is None or index >= len(row):
-                return ""
-            return row[index].strip()
-
-        number = cell("Name")
+    def _valid_name(self, number: str) -> bool:
         if not number:
             self.error(
                 "Name", "The order name is empty. Every row needs its order's name."
             )
-            return
-        if len(number) > 64:
-            self.error("Name", "The order name is longer than 64 characters.")
-            return
-        key = order_number_key(number)
-        order = orders.get(key)
-        if order is None:
-            order = ParsedOrder(
-                number=number, number_key=key, record=self.record, line=self.line
+            return False
+        if len(number) > MAX_ORDER_NAME_LENGTH:
+            self.error(
+                "Name",
+                f"The order name is longer than {MAX_ORDER_NAME_LENGTH} characters.",
             )
-            orders[key] = order
-            self._read_order_fields(order, cell, columns)
-        elif cell("Financial Status"):
+            return False
+        return True
+
+    def _read_continuation(
+        self, order: ParsedOrder, row: list[str], columns: dict[str, int]
+    ) -> None:
+        if _cell(row, columns, "Financial Status"):
             self.error(
                 "Financial Status",
-                f"Order {number} already started at record {order.record}; a "
-                "continuation row must leave the order fields blank. Is the order "
-                "in the file twice?",
+                f"Order {order.number} already started at record {order.record}, "
+                "and a later row of an order must leave the order fields blank. Is "
+                "the order in the file twice?",
             )
             return
-        self._read_line(order, cell)
+        self._read_line(order, row, columns)
 
-    def _read_order_fields(self, order: ParsedOrder, cell, columns) -> None:
+    def _reject_split_order(
+        self, number: str, first_record: int, row: list[str], columns: dict[str, int]
+    ) -> None:
+        if _cell(row, columns, "Financial Status"):
+            message = (
+                f"Order {number} is in the file twice: it also starts at record "
+                f"{first_record}. Remove one of them."
+            )
+        else:
+            message = (
+                f"This row belongs to order {number}, which starts at record "
+                f"{first_record}, but other orders come between them. Keep the rows "
+                "of an order together, as the shop exports them."
+            )
+        self.error("Name", message)
+
+    def _finish(self, order: ParsedOrder, errors_before: int) -> Iterator[ParsedOrder]:
+        if self.error_count > errors_before:
+            return  # its amounts cannot be checked, and the file is rejected
+        residue = allocate_order_amounts(order)
+        if residue:
+            self.order_error(order, "Total", total_mismatch(order, residue))
+            return
+        yield order
+
+    # Fields
+
+    def _read_order_fields(
+        self, order: ParsedOrder, row: list[str], columns: dict[str, int]
+    ) -> None:
+        def cell(name: str) -> str:
+            return _cell(row, columns, name)
+
         status = cell("Financial Status").lower()
         if status not in FINANCIAL_STATUSES:
             self.error(
@@ -338,14 +487,7 @@ class _ExportParser:
             )
         order.fulfillment_status = fulfillment
 
-        currency = cell("Currency").upper() or self.default_currency
-        try:
-            to_minor(0, currency)
-        except UnknownCurrency:
-            self.error("Currency", f"{currency!r} is not an ISO 4217 currency code.")
-            currency = ""
-        order.currency = currency
-
+        order.currency = self._currency(cell("Currency").upper())
         email = cell("Email")
         if email:
             try:
@@ -353,8 +495,8 @@ class _ExportParser:
             except ValidationError:
                 self.error("Email", f"{email!r} is not a valid email address.")
         order.email = email
-        order.phone = cell("Phone") or cell("Billing Phone") or cell("Shipping Phone")
-        order.phone = order.phone.lstrip("'")
+        phone = cell("Phone") or cell("Billing Phone") or cell("Shipping Phone")
+        order.phone = phone.lstrip("'")
         order.customer_name = cell("Billing Name") or cell("Shipping Name")
         order.shop_order_id = cell("Id")
 
@@ -363,57 +505,58 @@ class _ExportParser:
         order.fulfilled_at = self._timestamp(cell, "Fulfilled at")
         order.cancelled_at = self._timestamp(cell, "Cancelled at")
 
-        if currency:
-            order.subtotal_minor = self._amount(cell, "Subtotal", currency)
-            order.shipping_minor = self._amount(cell, "Shipping", currency)
-            order.taxes_minor = self._amount(cell, "Taxes", currency)
-            order.discount_minor = self._amount(cell, "Discount Amount", currency)
-            order.duties_minor = self._amount(cell, "Duties", currency)
-            order.outstanding_minor = self._amount(
-                cell, "Outstanding Balance", currency, signed=True
-            )
-            order.shop_refunded_minor = self._amount(cell, "Refunded Amount", currency)
-            if cell("Total"):
-                order.total_minor = self._amount(cell, "Total", currency)
+        if order.currency:
+            self._read_order_amounts(order, cell)
 
         order.discount_codes = cell("Discount Code")[:500]
         order.tags = cell("Tags")[:1000]
         order.source = cell("Source")[:100]
         order.payment_method = cell("Payment Method")[:200]
-        order.shipping_method = cell("Shipping Method").lstrip("\u2060")[:200]
+        order.shipping_method = cell("Shipping Method")[:200]
         order.shipping_country = cell("Shipping Country")[:100]
         order.shipping_city = cell("Shipping City")[:100]
         order.notes = _normalise_newlines(cell("Notes"))
         order.note_attributes = _normalise_newlines(cell("Note Attributes"))
 
-    def _read_line(self, order: ParsedOrder, cell) -> None:
+    def _currency(self, code: str) -> str:
+        currency = code or self.default_currency
+        try:
+            currency_exponent(currency)
+        except UnknownCurrency:
+            self.error("Currency", f"{currency!r} is not an ISO 4217 currency code.")
+            return ""
+        return currency
+
+    def _read_order_amounts(self, order: ParsedOrder, cell) -> None:
+        currency = order.currency
+        if cell("Subtotal"):
+            order.subtotal_minor = self._amount(cell, "Subtotal", currency)
+        order.shipping_minor = self._amount(cell, "Shipping", currency)
+        order.taxes_minor = self._amount(cell, "Taxes", currency)
+        order.discount_minor = self._amount(cell, "Discount Amount", currency)
+        order.duties_minor = self._amount(cell, "Duties", currency)
+        order.outstanding_minor = self._amount(
+            cell, "Outstanding Balance", currency, signed=True
+        )
+        order.shop_refunded_minor = self._amount(cell, "Refunded Amount", currency)
+        if cell("Total"):
+            order.total_minor = self._amount(cell, "Total", currency)
+
+    def _read_line(
+        self, order: ParsedOrder, row: list[str], columns: dict[str, int]
+    ) -> None:
+        def cell(name: str) -> str:
+            return _cell(row, columns, name)
+
         name = cell("Lineitem name")
         if not name:
             self.error("Lineitem name", "The line item has no name.")
-        quantity_text = cell("Lineitem quantity")
-        quantity = 0
-        try:
-            quantity = int(quantity_text)
-        except ValueError:
-            self.error(
-                "Lineitem quantity",
-                f"{quantity_text!r} is not a whole number of units.",
-            )
-        else:
-            if quantity <= 0:
-                self.error(
-                    "Lineitem quantity",
-                    f"The quantity must be at least 1, not {quantity}.",
-                )
+        quantity = self._quantity(cell("Lineitem quantity"))
         currency = order.currency
-        price = (
-            self._amount(cell, "Lineitem price", currency, required=True)
-            if currency
-            else 0
-        )
-        line_discount = (
-            self._amount(cell, "Lineitem discount", currency) if currency else 0
-        )
+        price = line_discount = 0
+        if currency:
+            price = self._amount(cell, "Lineitem price", currency, required=True)
+            line_discount = self._amount(cell, "Lineitem discount", currency)
         requires_shipping = self._boolean(
             cell, "Lineitem requires shipping", default=True
         )
@@ -431,10 +574,29 @@ class _ExportParser:
                 fulfillment_status=cell("Lineitem fulfillment status").lower()[:20],
                 is_gift_card=not requires_shipping
                 and bool(_GIFT_CARD_NAME.search(name)),
+                # Shopify adds a tip as a line item named "Tip" that ships nothing.
+                is_tip=not requires_shipping and name.casefold() == "tip",
             )
         )
 
     # Values
+
+    def _quantity(self, text: str) -> int:
+        if not _QUANTITY.fullmatch(text):
+            self.error(
+                "Lineitem quantity",
+                f"{text!r} is not a whole number of units."
+                if text
+                else "The quantity is missing.",
+            )
+            return 0
+        quantity = int(text)
+        if quantity <= 0:
+            self.error(
+                "Lineitem quantity", f"The quantity must be at least 1, not {quantity}."
+            )
+            return 0
+        return quantity
 
     def _amount(
         self,
@@ -450,13 +612,14 @@ class _ExportParser:
             if required:
                 self.error(column, "The amount is missing.")
             return 0
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
+        if not _AMOUNT.fullmatch(text):
             self.error(
-                column, f"{text!r} is not an amount. Expected digits such as 12.50."
+                column,
+                f"{text!r} is not an amount. Expected digits with a dot as the "
+                "decimal separator, such as 12.50.",
             )
             return 0
+        value = Decimal(text)
         if value < 0 and not signed:
             self.error(column, f"The amount {text} is negative.")
             return 0
@@ -501,83 +664,12 @@ class _ExportParser:
         self.error(column, f"{text!r} is not true or false.")
         return default
 
-    # Amounts of a whole order
 
-    def _finish_order(self, order: ParsedOrder) -> None:
-        if not order.currency or any(line.quantity <= 0 for line in order.lines):
-            return
-        self.record, self.line = order.record, order.line
-        allocate_order_amounts(order)
-        if order.total_minor is None:
-            return
-        line_sum = sum(line.total_minor for line in order.lines)
-        if line_sum + order.shipping_minor + order.duties_minor != order.total_minor:
-            self.error(
-                "Total",
-                f"Order {order.number}: the total {order.total_minor} (minor units) "
-                "is less than its charges can explain.",
-            )
-
-
-def allocate_order_amounts(order: ParsedOrder) -> None:
-    """Share discounts, taxes and any rounding residue out to the lines.
-
-    Shopify's totals obey: total = sum(price × quantity) − discount amount +
-    shipping + duties + taxes, where taxes are left out when the prices
-    already include them. The order-level discount is shared in proportion to
-    each line's value after its own discount; taxes charged on top go to the
-    taxable lines in proportion to their value after discounts. Whatever the
-    file's total still differs by (a shipping discount, rounding) is taken
-    from shipping first and then shared over the lines, so that the lines,
-    shipping and duties always sum to exactly the total.
-    """
-    lines = order.lines
-    gross = [line.unit_price_minor * line.quantity for line in lines]
-    own_discounts = [
-        min(line.line_discount_minor, value)
-        for line, value in zip(lines, gross, strict=True)
-    ]
-    after_own = [value - own for value, own in zip(gross, own_discounts, strict=True)]
-    order_discount = max(0, order.discount_minor - sum(own_discounts))
-    order_discount_on_lines = min(order_discount, sum(after_own))
-    shared = allocate(order_discount_on_lines, after_own)
-    nets = [value - share for value, share in zip(after_own, shared, strict=True)]
-    for line, own, share in zip(lines, own_discounts, shared, strict=True):
-        line.discount_minor = own + share
-
-    goods = sum(nets)
-    charges_without_tax = goods + order.shipping_minor + order.duties_minor
-    if order.total_minor is None:
-        order.taxes_included = False
-        order.total_minor = charges_without_tax + order.taxes_minor
-    order.taxes_included = (
-        order.taxes_minor > 0 and order.total_minor == charges_without_tax
-    )
-    added_tax = 0 if order.taxes_included else order.taxes_minor
-    tax_weights = [
-        net if line.taxable else 0 for line, net in zip(lines, nets, strict=True)
-    ]
-    if not any(tax_weights):
-        tax_weights = nets
-    taxes = allocate(added_tax, tax_weights)
-    for line, net, tax in zip(lines, nets, taxes, strict=True):
-        line.tax_minor = tax
-        line.total_minor = net + tax
-
-    residue = order.total_minor - (
-        goods + added_tax + order.shipping_minor + order.duties_minor
-    )
-    if residue < 0:
-        from_shipping = min(-residue, order.shipping_minor)
-        order.shipping_minor -= from_shipping
-        residue += from_shipping
-    if residue:
-        line_totals = [line.total_minor for line in lines]
-        if residue < 0 and -residue > sum(line_totals):
-            return  # reported by the caller, which checks the sum again
-        for line, share in zip(lines, allocate(residue, line_totals), strict=True):
-            line.total_minor += share
-            line.discount_minor -= share
+def _cell(row: list[str], columns: dict[str, int], name: str) -> str:
+    index = columns.get(name.casefold())
+    if index is None or index >= len(row):
+        return ""
+    return row[index].strip()
 
 
 def _normalise_newlines(text: str) -> str:

@@ -13,7 +13,6 @@ approved at once. Abuse signals only ever send a request to review.
 
 from __future__ import annotations
 
-import fnmatch
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,8 +23,9 @@ from django.conf import settings
 from django.utils import formats, timezone
 
 from cases.models import Order, OrderLine
+from cases.shopify_export import CAPTURED_STATUSES
 from refunds.models import RefundPolicy, RefundRequest
-from supportdesk.money import Money, to_minor, unit_share
+from supportdesk.money import Money, limit_to_minor, unit_share
 
 Outcome = RefundRequest.Outcome
 
@@ -176,7 +176,7 @@ def evaluate(
     chosen = [(line, selection.get(line.pk, 0)) for line in lines]
     chosen = [(line, quantity) for line, quantity in chosen if quantity]
 
-    results.extend(_order_rules(order))
+    results.extend(_order_rules(order, policy))
     results.extend(_selection_rules(lines, selection, chosen))
     results.extend(_line_rules(order, chosen, policy, product_types or {}))
     deadline = window_deadline(order, policy)
@@ -188,29 +188,24 @@ def evaluate(
         if 0 < quantity <= line.quantity_refundable
     ]
     shipping = _shipping_amount(
-        order, lines, chosen, policy, shipping_already_requested
+        order, lines, line_amounts, policy, shipping_already_requested
     )
     amount = sum(item.amount_minor for item in line_amounts) + shipping
     room = max(0, order.refundable_minor - open_requested_minor)
     if amount > room:
+        results.append(_amount_left_rule(order, amount, room, open_requested_minor))
+        amount = room
+    elif line_amounts and amount == 0:
         results.append(
             RuleResult(
-                "amount_left",
-                PASS if room else REJECT,
-                f"The items are worth {Money(amount, order.currency)}, but only "
-                f"{Money(room, order.currency)} of this order is left to refund "
-                f"(paid {order.paid}, refunded by the shop "
-                f"{Money(order.external_refunded_minor, order.currency)}, refunded "
-                f"here {Money(order.refunded_minor, order.currency)}, awaiting a "
-                f"decision {Money(open_requested_minor, order.currency)}). The "
-                "request is capped at what is left.",
-                "Part of this order has already been refunded, so the refund is "
-                f"limited to the {Money(room, order.currency)} that remains."
-                if room
-                else "This order has already been refunded in full.",
+                "nothing_to_refund",
+                REJECT,
+                "The chosen units are worth 0 after discounts, so no money can be "
+                "refunded for them.",
+                "The chosen items were free, so there is no money to refund for "
+                "them. Contact us if you want to return them anyway.",
             )
         )
-        amount = room
     results.extend(_history_rules(order, policy, history))
     results.extend(_approval_rules(order, policy, amount, results))
 
@@ -225,6 +220,33 @@ def evaluate(
     )
 
 
+def _amount_left_rule(
+    order: Order, amount: int, room: int, open_requested_minor: int
+) -> RuleResult:
+    """Cap the request at what is left after every refund and open request."""
+    detail = (
+        f"The items are worth {order.money(amount)}, but only {order.money(room)} "
+        f"of this order is left to refund (paid {order.paid}, refunded by the "
+        f"shop {order.money(order.external_refunded_minor)}, refunded here "
+        f"{order.money(order.refunded_minor)}, awaiting a decision "
+        f"{order.money(open_requested_minor)}). The request is capped at what is "
+        "left."
+    )
+    if room:
+        message = (
+            "Part of this order has already been refunded or requested, so the "
+            f"refund is limited to the {order.money(room)} that remains."
+        )
+    elif order.refundable_minor:
+        message = (
+            "Earlier requests for this order, still awaiting a decision, cover "
+            "everything that is left to refund."
+        )
+    else:
+        message = "This order has already been refunded in full."
+    return RuleResult("amount_left", PASS if room else REJECT, detail, message)
+
+
 def _line_amount(line: OrderLine, quantity: int) -> int:
     """Return the value of ``quantity`` more units of ``line``.
 
@@ -237,42 +259,30 @@ def _line_amount(line: OrderLine, quantity: int) -> int:
     return max(0, cumulative - line.amount_reserved_minor)
 
 
-def _shipping_amount(order, lines, chosen, policy, shipping_already_requested) -> int:
+def _shipping_amount(
+    order, lines, line_amounts, policy, shipping_already_requested
+) -> int:
+    """Return the shipping to refund with this request, if any.
+
+    Shipping and duties go with the request after which no line has value
+    left to refund. Free units (worth 0 after discounts) do not count, since
+    nobody files a request for them alone.
+    """
     if not policy.shipping_refundable or shipping_already_requested:
         return 0
-    chosen_units = dict((line.pk, quantity) for line, quantity in chosen)
+    requested = {item.line.pk: item.amount_minor for item in line_amounts}
     returns_everything = all(
-        line.quantity_refundable - chosen_units.get(line.pk, 0) <= 0 for line in lines
+        line.total_minor - line.amount_reserved_minor - requested.get(line.pk, 0) <= 0
+        for line in lines
     )
     return order.shipping_minor + order.duties_minor if returns_everything else 0
 
 
-def _order_rules(order: Order) -> list[RuleResult]:
-    results = []
+def _order_rules(order: Order, policy: RefundPolicy) -> list[RuleResult]:
+    results = [_paid_rule(order)]
     already_refunded = order.external_refunded_minor + order.refunded_minor
-    if order.paid_minor <= 0:
-        results.append(
-            RuleResult(
-                "order_paid",
-                REJECT,
-                f"Financial status is {order.get_financial_status_display()}; nothing "
-                "was captured.",
-                "This order has no completed payment, so there is nothing to refund. "
-                "If you want to cancel it, please contact us.",
-            )
-        )
-    else:
-        results.append(RuleResult("order_paid", PASS, f"Paid {order.paid}."))
     if order.cancelled_at:
-        results.append(
-            RuleResult(
-                "order_cancelled",
-                REJECT,
-                f"Cancelled on {_local_date(order.cancelled_at)}.",
-                "This order was cancelled. Cancelled orders are refunded by the shop "
-                "automatically.",
-            )
-        )
+        results.append(_cancelled_rule(order, policy))
     if order.financial_status == Order.FinancialStatus.REFUNDED or (
         order.paid_minor > 0 and order.refundable_minor == 0
     ):
@@ -287,8 +297,49 @@ def _order_rules(order: Order) -> list[RuleResult]:
     return results
 
 
-def _local_date(moment: datetime) -> str:
-    return formats.date_format(timezone.localtime(moment), "j M Y")
+def _paid_rule(order: Order) -> RuleResult:
+    if order.paid_minor > 0:
+        return RuleResult("order_paid", PASS, f"Paid {order.paid}.")
+    if order.financial_status in CAPTURED_STATUSES:
+        detail = f"The order total is {order.total}, so nothing was paid."
+    else:
+        status = order.get_financial_status_display()
+        detail = f"Financial status is {status}, so nothing was captured."
+    return RuleResult(
+        "order_paid",
+        REJECT,
+        detail,
+        "This order has no completed payment, so there is nothing to refund. "
+        "If you want to cancel it, please contact us.",
+    )
+
+
+def _cancelled_rule(order: Order, policy: RefundPolicy) -> RuleResult:
+    """Reject a cancelled order, and tell the agent if the shop kept money.
+
+    The shop chooses whether to refund when it cancels an order, so the
+    customer is not told that the refund happened automatically.
+    """
+    cancelled = _local_date(order.cancelled_at, policy_time_zone(policy))
+    if order.refundable_minor == 0:
+        return RuleResult(
+            "order_cancelled",
+            REJECT,
+            f"Cancelled on {cancelled}, with nothing left to refund.",
+            "This order was cancelled.",
+        )
+    return RuleResult(
+        "order_cancelled",
+        REJECT,
+        f"Cancelled on {cancelled}, but {order.money(order.refundable_minor)} of "
+        "the payment was not refunded. Check in the shop whether it was refunded "
+        "elsewhere.",
+        "This order was cancelled. If you were charged for it, please contact us.",
+    )
+
+
+def _local_date(moment: datetime, tz: zoneinfo.ZoneInfo) -> str:
+    return formats.date_format(timezone.localtime(moment, tz), "j M Y")
 
 
 def _selection_rules(lines, selection, chosen) -> list[RuleResult]:
@@ -394,11 +445,17 @@ def _line_rules(order, chosen, policy, product_types) -> list[RuleResult]:
 
 
 def _sku_matches(sku: str, pattern: str) -> bool:
+    """Return whether ``sku`` equals ``pattern``, ignoring case.
+
+    A pattern ending in * matches every SKU that starts with the text before
+    it. Other characters, such as ? or [, match only themselves, because SKUs
+    contain them.
+    """
     if not sku:
         return False
     if pattern.endswith("*"):
         return sku.casefold().startswith(pattern[:-1].casefold())
-    return fnmatch.fnmatchcase(sku.casefold(), pattern.casefold())
+    return sku.casefold() == pattern.casefold()
 
 
 def _window_rule(order, policy, deadline, now) -> RuleResult:
@@ -479,8 +536,8 @@ def _approval_rules(order, policy, amount_minor, results) -> list[RuleResult]:
                 "A supervisor will review your request.",
             )
         ]
-    threshold = to_minor(policy.supervisor_threshold, policy.currency)
-    auto_limit = to_minor(policy.auto_approve_limit, policy.currency)
+    threshold = limit_to_minor(policy.supervisor_threshold, policy.currency)
+    auto_limit = limit_to_minor(policy.auto_approve_limit, policy.currency)
     amount = Money(amount_minor, order.currency)
     if amount_minor > threshold:
         return [

@@ -20,8 +20,8 @@ from cases.audit import Actor
 from cases.models import AuditEvent
 from refunds import services, webhooks
 from refunds.models import RefundRequest, WebhookEndpoint, parse_refund_reference
-from refunds.services.idempotency import problem_details
 from supportdesk.errors import DomainError, NotFound
+from supportdesk.problems import PROBLEM_CONTENT_TYPE, domain_problem_body
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +30,9 @@ MAX_BODY_BYTES = 16 * 1024
 
 def _problem(error: DomainError) -> JsonResponse:
     return JsonResponse(
-        problem_details(error),
+        domain_problem_body(error),
         status=error.status_code,
-        content_type="application/problem+json",
+        content_type=PROBLEM_CONTENT_TYPE,
     )
 
 

@@ -14,8 +14,8 @@ from refunds.forms import (
 )
 from refunds.models import OutboxMessage, RefundDecision, RefundRequest
 from refunds.selectors import active_policy
-from refunds.services.decisions import approval_level, approval_limit_minor
-from supportdesk.money import Money
+from refunds.services.decisions import approval_level
+from supportdesk.money import Money, limit_to_minor
 
 
 def refund_panel_forms(refund: RefundRequest | None) -> dict[str, Form | None]:
@@ -60,7 +60,7 @@ def approval_note(refund: RefundRequest, agent: Agent) -> str:
     policy = active_policy()
     amount = refund.requested
     limit = Money(
-        approval_limit_minor(agent.approval_limit, policy.currency), policy.currency
+        limit_to_minor(agent.approval_limit, policy.currency), policy.currency
     )
     within_limit = refund.currency == policy.currency and amount.minor <= limit.minor
     touched = agent.user_id in (refund.requested_by_id, refund.amount_changed_by_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from functools import cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -40,24 +40,58 @@ def _known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
+# Amounts are kept below 10**15 minor units: far above any order, and far
+# below the limit of the 64-bit integer columns that store them.
+MAX_MINOR_DIGITS = 15
+
+
 def to_minor(amount: Decimal | str | int, currency: str) -> int:
     """Convert a decimal amount to minor units, without rounding.
 
-    Raises InvalidAmount when the amount has more significant decimals than
-    the currency allows (``"1.005"`` in EUR), because rounding here would
-    silently change money.
+    Raises InvalidAmount when the amount is not a number, is 10**15 minor
+    units or more, or has more significant decimals than the currency allows
+    (``"1.005"`` in EUR), because rounding here would silently change money.
+    Raises TypeError for a float, whose binary value is not the decimal one.
     """
+    if isinstance(amount, float | bool):
+        raise TypeError(
+            f"Amounts must be Decimal, str or int, not {type(amount).__name__}."
+        )
     exponent = currency_exponent(currency)
-    value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    except InvalidOperation:
+        raise InvalidAmount(f"{amount!r} is not an amount.") from None
     if not value.is_finite():
         raise InvalidAmount(f"{amount!r} is not a finite amount.")
-    scaled = value.scaleb(exponent)
-    if scaled != scaled.to_integral_value():
+    # Compare exponents before scaling, which overflows on values like 1e999999.
+    if value and value.adjusted() + exponent >= MAX_MINOR_DIGITS:
+        raise InvalidAmount(f"{amount} {currency} is too large to be an amount.")
+    if value and value.adjusted() + exponent < 0:
+        scaled = None  # smaller than one minor unit
+    else:
+        scaled = value.scaleb(exponent)
+    if scaled is None or scaled != scaled.to_integral_value():
         raise InvalidAmount(
             f"{amount} has more than {exponent} decimals, which {currency} does not "
             "allow."
         )
     return int(scaled)
+
+
+def limit_to_minor(limit: Decimal | str | int, currency: str) -> int:
+    """Convert a configured limit to minor units, dropping extra decimals.
+
+    Limits are stored with 3 decimals for every currency, so a limit of
+    99.995 USD allows up to 99.99 and a limit of 1000.5 JPY up to 1000.
+    """
+    if isinstance(limit, float | bool):
+        raise TypeError(
+            f"Limits must be Decimal, str or int, not {type(limit).__name__}."
+        )
+    exponent = currency_exponent(currency)
+    value = Decimal(limit).quantize(Decimal(1).scaleb(-exponent), ROUND_DOWN)
+    return to_minor(value, currency)
 
 
 def from_minor(minor: int, currency: str) -> Decimal:

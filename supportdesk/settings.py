@@ -74,7 +74,6 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "supportdesk.api",
     "agents",
     "cases",
     "refunds",

@@ -19,6 +19,8 @@ class IdempotencyRecord(models.Model):
     fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
     response_body = models.JSONField(default=dict, blank=True)
+    # Headers replayed with the body, such as Location of a created refund.
+    response_headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

@@ -10,7 +10,6 @@ transaction, so a decision and its hand-off commit or roll back together.
 from __future__ import annotations
 
 import logging
-from decimal import ROUND_FLOOR, Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -28,7 +27,7 @@ from refunds.services.reconciliation import (
     flag_raise,
 )
 from supportdesk.errors import DomainError, PermissionDenied, StateConflict
-from supportdesk.money import Money, currency_exponent, to_minor
+from supportdesk.money import Money, limit_to_minor
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +42,9 @@ def approval_level(refund: RefundRequest, amount_minor: int) -> str:
         return Level.SUPERVISOR
     if refund.currency != policy.currency:
         return Level.SUPERVISOR
-    if amount_minor > to_minor(policy.supervisor_threshold, policy.currency):
+    if amount_minor > limit_to_minor(policy.supervisor_threshold, policy.currency):
         return Level.SUPERVISOR
     return Level.AGENT
-
-
-def approval_limit_minor(limit: Decimal, currency: str) -> int:
-    """Return an agent's limit in minor units, rounded down to the currency."""
-    scaled = limit.scaleb(currency_exponent(currency))
-    return int(scaled.to_integral_value(rounding=ROUND_FLOOR))
 
 
 def check_can_approve(actor: Actor, refund: RefundRequest, amount_minor: int) -> None:
@@ -71,7 +64,7 @@ def check_can_approve(actor: Actor, refund: RefundRequest, amount_minor: int) ->
     amount = Money(amount_minor, refund.currency)
     same_currency = refund.currency == policy.currency
     limit = Money(
-        approval_limit_minor(agent.approval_limit, policy.currency), policy.currency
+        limit_to_minor(agent.approval_limit, policy.currency), policy.currency
     )
     within_limit = same_currency and amount_minor <= limit.minor
     if not within_limit and agent.user_id == refund.requested_by_id:

@@ -7,9 +7,9 @@ the request and the write to perform::
         scope=idempotency_scope(actor),
         key=request.headers["Idempotency-Key"],
         fingerprint=request_fingerprint("POST", request.path, request.body),
-        perform=lambda: (201, serializer.data),
+        perform=lambda: (201, serializer.data, {"Location": url}),
     )
-    return Response(outcome.body, status=outcome.status)
+    return Response(outcome.body, status=outcome.status, headers=outcome.headers)
 
 The first call performs the write and stores its response in the same
 transaction. A later call with the same key and the same request gets that
@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,6 +35,7 @@ from django.utils import timezone
 from cases.audit import Actor
 from refunds.models import IdempotencyRecord
 from supportdesk.errors import DomainError
+from supportdesk.problems import domain_problem_body
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class IdempotentOutcome:
     body: Any
     # True when the response was stored by an earlier call with this key.
     replayed: bool
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def idempotency_scope(actor: Actor) -> str:
@@ -94,12 +96,13 @@ def idempotent_call(
     scope: str,
     key: str,
     fingerprint: str,
-    perform: Callable[[], tuple[int, Any]],
+    perform: Callable[[], tuple[int, Any] | tuple[int, Any, dict[str, str]]],
 ) -> IdempotentOutcome:
     """Run ``perform`` once per (scope, key) and return its stored response.
 
-    ``perform`` returns ``(status, JSON-serialisable body)``; it should be one
-    service call, which is atomic by itself. A DomainError it raises is stored
+    ``perform`` returns ``(status, JSON-serialisable body)``, optionally with
+    a dict of headers to replay; it should be one service call, which is
+    atomic by itself. A DomainError it raises is stored
     as a problem-details response with the error's status, so a retry gets
     the same response. What the service recorded about the refusal, such as a
     declined refund attempt, is kept. Any other exception rolls everything
@@ -126,14 +129,20 @@ def idempotent_call(
             # the first caller's transaction committed. On SQLite the whole
             # transaction waited for it. Either way its response is visible.
             return _replay(scope, key, fingerprint)
+        headers: dict[str, str] = {}
         try:
-            status, body = perform()
+            status, body, *rest = perform()
         except DomainError as exc:
-            status, body = exc.status_code, problem_details(exc)
+            status, body = exc.status_code, domain_problem_body(exc)
+        else:
+            headers = rest[0] if rest else {}
         record.response_status = status
         record.response_body = body
-        record.save(update_fields=["response_status", "response_body"])
-    return IdempotentOutcome(status=status, body=body, replayed=False)
+        record.response_headers = headers
+        record.save(
+            update_fields=["response_status", "response_body", "response_headers"]
+        )
+    return IdempotentOutcome(status=status, body=body, replayed=False, headers=headers)
 
 
 def _replay(scope: str, key: str, fingerprint: str) -> IdempotentOutcome:
@@ -148,20 +157,11 @@ def _replay(scope: str, key: str, fingerprint: str) -> IdempotentOutcome:
         extra={"scope": scope, "status": record.response_status},
     )
     return IdempotentOutcome(
-        status=record.response_status, body=record.response_body, replayed=True
+        status=record.response_status,
+        body=record.response_body,
+        replayed=True,
+        headers=record.response_headers,
     )
-
-
-def problem_details(error: DomainError) -> dict[str, Any]:
-    """Return an RFC 9457 problem-details body for a domain error."""
-    body: dict[str, Any] = {
-        "type": f"urn:supportdesk:error:{error.code}",
-        "title": error.message,
-        "status": error.status_code,
-    }
-    if error.field:
-        body["field"] = error.field
-    return body
 
 
 def idempotency_purge(*, now=None) -> int:

@@ -106,7 +106,7 @@ def test_unsigned_or_stale_confirmation_is_rejected(
     )
 
     assert response.status_code == status
-    assert response.json()["type"] == "urn:supportdesk:error:invalid_signature"
+    assert response.json()["type"] == "urn:supportdesk:problem:invalid_signature"
     approved.refresh_from_db()
     assert approved.status == RefundRequest.Status.APPROVED
 
@@ -135,7 +135,7 @@ def test_unknown_refund_and_bad_status(client, endpoint, approved):
 
     assert unknown.status_code == 404
     assert bad.status_code == 400
-    assert bad.json()["field"] == "status"
+    assert bad.json()["invalid_params"][0]["name"] == "status"
     assert csrf.status_code == 401
 
 

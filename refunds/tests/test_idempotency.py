@@ -112,8 +112,8 @@ def test_refusal_is_stored_and_replayed(policy, agent):
     )
 
     assert first.status == 400
-    assert first.body["type"] == "urn:supportdesk:error:not_eligible"
-    assert "final sale" in first.body["title"]
+    assert first.body["type"] == "urn:supportdesk:problem:not_eligible"
+    assert "final sale" in first.body["detail"]
     assert second.body == first.body
     assert second.replayed is True
     assert RefundAttempt.objects.count() == 1

@@ -1,45 +1,51 @@
 """Idempotency-Key for POST requests that create things.
 
-A client that sends ``Idempotency-Key: <key>`` may retry the request safely:
-the first successful response is stored under the user and the key, and a
-retry with the same body gets that response again, marked with
-``Idempotent-Replayed: true``. The same key with another body is rejected
-with 422. Concurrent requests with one key run one after the other, because
-the first holds the record's unique index entry (PostgreSQL) or the write
-lock (SQLite in IMMEDIATE mode) until it commits.
+A client that sends ``Idempotency-Key: <key>`` may retry the request safely.
+The refund engine's store (``refunds.services.idempotency``) runs the write
+once per user and key and keeps its response: a retry with the same body
+gets that response again, marked ``Idempotent-Replayed: true``, and the same
+key with another body is rejected with 422. Concurrent requests with one key
+run one after the other.
 
-A request that fails stores nothing, so the client can fix it and retry
-with the same key.
-
-NOTE: This store is temporary, until the refund engine's idempotency model
-replaces IdempotencyRecord. Views call only ``idempotency_key`` and
-``run_idempotent``, so the swap touches this module and its model alone.
+A business refusal raised by a service (a refund that is not eligible, say)
+is stored and replayed like a success. Invalid input, which DRF rejects
+before the service runs, stores nothing, so the client can fix the body and
+retry with the same key.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from supportdesk.api.models import IdempotencyRecord
+from cases.audit import Actor
+from refunds.services.idempotency import (
+    MAX_KEY_LENGTH,
+    IdempotencyKeyReused,
+    idempotency_scope,
+    idempotent_call,
+    request_fingerprint,
+)
 from supportdesk.errors import DomainError
+from supportdesk.problems import PROBLEM_CONTENT_TYPE
+
+__all__ = ["HEADER", "IdempotencyKeyReused", "idempotency_key", "run_idempotent"]
 
 HEADER = "Idempotency-Key"
-MAX_KEY_LENGTH = 255
+# Response headers stored with the body and sent again on a replay.
+REPLAYED_HEADERS = ("Location",)
 
 
-class IdempotencyKeyReused(DomainError):
-    """The key was used before with another request body."""
+class _ResponseNotStored(Exception):
+    """An error response that ``perform`` returned rather than raised."""
 
-    status_code = 422
-    code = "idempotency_key_reused"
+    def __init__(self, response: Response):
+        super().__init__(response.status_code)
+        self.response = response
 
 
 def idempotency_key(request: Request) -> str | None:
@@ -57,56 +63,49 @@ def idempotency_key(request: Request) -> str | None:
     return key
 
 
-def request_fingerprint(request: Request) -> str:
-    """Return a SHA-256 of the method, the path and the parsed JSON body."""
-    body = json.dumps(
-        request.data, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder
-    )
-    text = f"{request.method} {request.path}\n{body}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def run_idempotent(
     request: Request, *, key: str | None, perform: Callable[[], Response]
 ) -> Response:
     """Run ``perform`` once per user and key, and replay its response after.
 
     Without a key, ``perform`` simply runs. ``perform`` must do all its
-    writes in the database that stores the records, since the first
-    request's writes and its record commit together.
+    writes in the database that stores the keys, since the first request's
+    writes and its stored response commit together.
     """
     if key is None:
         return perform()
-    fingerprint = request_fingerprint(request)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    user=request.user, key=key, fingerprint=fingerprint
-                )
-        except IntegrityError:
-            stored = IdempotencyRecord.objects.get(user=request.user, key=key)
-            return _replay(stored, fingerprint)
+
+    def call() -> tuple[int, object, dict[str, str]]:
         response = perform()
         if response.status_code >= 300:
-            # Roll back the record, so a retry with this key runs again.
-            transaction.set_rollback(True)
-            return response
-        record.status_code = response.status_code
-        record.body = response.data
-        record.location = response.headers.get("Location", "")
-        record.save(update_fields=["status_code", "body", "location"])
-    return response
+            raise _ResponseNotStored(response)
+        headers = {
+            name: response[name]
+            for name in REPLAYED_HEADERS
+            if response.has_header(name)
+        }
+        return response.status_code, response.data, headers
 
-
-def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
-    if record.fingerprint != fingerprint:
-        raise IdempotencyKeyReused(
-            f"The {HEADER} {record.key!r} was already used with a different "
-            "request. Send a new key for a new request.",
-            field=HEADER,
+    body = json.dumps(request.data, cls=DjangoJSONEncoder)
+    try:
+        outcome = idempotent_call(
+            scope=idempotency_scope(Actor.for_user(request.user)),
+            key=key,
+            fingerprint=request_fingerprint(request.method, request.path, body),
+            perform=call,
         )
-    headers: dict[str, Any] = {"Idempotent-Replayed": "true"}
-    if record.location:
-        headers["Location"] = record.location
-    return Response(record.body, status=record.status_code, headers=headers)
+    except IdempotencyKeyReused as exc:
+        raise IdempotencyKeyReused(
+            f"The {HEADER} {key!r} was already used with a different request. "
+            "Send a new key for a new request.",
+            field=HEADER,
+        ) from exc
+    except _ResponseNotStored as exc:
+        return exc.response
+    headers = dict(outcome.headers)
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    content_type = PROBLEM_CONTENT_TYPE if outcome.status >= 400 else None
+    return Response(
+        outcome.body, status=outcome.status, headers=headers, content_type=content_type
+    )

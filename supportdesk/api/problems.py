@@ -17,23 +17,11 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from supportdesk.errors import DomainError
-
-PROBLEM_CONTENT_TYPE = "application/problem+json"
-TYPE_PREFIX = "urn:supportdesk:problem:"
-
-TITLES = {
-    400: "Invalid request",
-    401: "Authentication required",
-    403: "Permission denied",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    409: "Conflict",
-    413: "Request body too large",
-    415: "Unsupported media type",
-    422: "Unprocessable request",
-    429: "Too many requests",
-}
+from supportdesk.problems import (
+    PROBLEM_CONTENT_TYPE,
+    domain_problem_body,
+    problem_body,
+)
 
 
 def problem_response(
@@ -45,14 +33,7 @@ def problem_response(
     **extra: Any,
 ) -> Response:
     """Build a problem details response."""
-    body = {
-        "type": TYPE_PREFIX + code,
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "code": code,
-        **extra,
-    }
+    body = problem_body(status=status, code=code, detail=detail, **extra)
     return Response(
         body, status=status, headers=headers, content_type=PROBLEM_CONTENT_TYPE
     )
@@ -100,15 +81,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def _domain_problem(exc: DomainError) -> Response:
-    extra: dict[str, Any] = {}
-    if exc.field:
-        extra["invalid_params"] = [{"name": exc.field, "reason": exc.message}]
-    decision = getattr(exc, "decision", None)
-    if decision is not None:
-        extra["reasons"] = decision.customer_reasons
-        extra["eligibility_trace"] = decision.trace()
-    return problem_response(
-        status=exc.status_code, code=exc.code, detail=exc.message, **extra
+    return Response(
+        domain_problem_body(exc),
+        status=exc.status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
     )
 
 

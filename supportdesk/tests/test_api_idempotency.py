@@ -14,9 +14,8 @@ from rest_framework.test import APIRequestFactory
 from cases.audit import Actor
 from cases.models import SupportCase
 from cases.services import case_create
-from refunds.models import RefundRequest
+from refunds.models import IdempotencyRecord, RefundRequest
 from supportdesk.api.idempotency import run_idempotent
-from supportdesk.api.models import IdempotencyRecord
 from supportdesk.tests.api_support import client_for, make_order
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +81,7 @@ def test_without_key_each_post_files(agent, policy):
     assert IdempotencyRecord.objects.count() == 0
 
 
-def test_failed_request_stores_nothing(agent, policy):
+def test_refusal_is_stored_and_replayed(agent, policy):
     make_order(days_ago=90)
     client = client_for(agent.user)
 
@@ -90,9 +89,27 @@ def test_failed_request_stores_nothing(agent, policy):
     retried = post(client)
 
     assert first.status_code == 400
+    assert first.json()["code"] == "not_eligible"
     assert retried.status_code == 400
-    assert "Idempotent-Replayed" not in retried
-    assert IdempotencyRecord.objects.count() == 0
+    assert retried["Idempotent-Replayed"] == "true"
+    assert retried["Content-Type"] == "application/problem+json"
+    assert retried.json() == first.json()
+    assert IdempotencyRecord.objects.count() == 1
+    assert RefundRequest.objects.count() == 0
+
+
+def test_invalid_input_stores_nothing(agent, policy):
+    make_order()
+    client = client_for(agent.user)
+
+    first = post(client, {**BODY, "order_number": "#9999"})
+    fixed = post(client)
+
+    assert first.status_code == 400
+    assert first.json()["invalid_params"][0]["name"] == "order_number"
+    assert fixed.status_code == 201
+    assert "Idempotent-Replayed" not in fixed
+    assert RefundRequest.objects.count() == 1
 
 
 def test_invalid_key_is_400(agent, policy):

@@ -2,32 +2,48 @@
 
 from __future__ import annotations
 
-import sys
+import zoneinfo
 from argparse import BooleanOptionalAction
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from tqdm import tqdm
 
-from cases.order_import import ImportConflict, orders_import
-from cases.shopify_export import ExportInvalid, ParsedOrder, parse_export
+from cases.order_import import ExportsInvalid, ImportConflict, exports_import
+from cases.shopify_export import Progress
+from supportdesk.money import UnknownCurrency, currency_exponent
 
-# Larger files show progress bars when stderr is a terminal.
+# Without --progress or --no-progress, files larger than this show progress
+# bars when stderr is a terminal.
 PROGRESS_MIN_BYTES = 1_000_000
 
 
-def _show_progress(option: bool | None, size: int) -> bool:
-    if option is not None:
-        return option
-    return sys.stderr.isatty() and size > PROGRESS_MIN_BYTES
+class _BarOutput:
+    """A file for tqdm that writes to a command's stderr without adding line ends.
+
+    OutputWrapper.write ends every call with a newline, which would break the
+    carriage returns that redraw a progress bar.
+    """
+
+    def __init__(self, output: OutputWrapper):
+        self._output = output
+
+    def write(self, text: str) -> None:
+        self._output.write(text, ending="")
+
+    def flush(self) -> None:
+        self._output.flush()
 
 
 class Command(BaseCommand):
     help = (
         "Import one or more Shopify orders exports (CSV, one row per line item). "
-        "Importing a file again updates its orders. If any file has an error, "
-        "nothing is imported and the command exits with status 1."
+        "Importing a file again updates its orders; an order in several files is "
+        "taken from the last of them. If any file has an error, nothing is "
+        "imported and the command exits with status 1."
     )
 
     def add_arguments(self, parser):
@@ -50,7 +66,8 @@ class Command(BaseCommand):
             "--progress",
             action=BooleanOptionalAction,
             default=None,
-            help="Show a progress bar (default: on a terminal, for files over 1 MB).",
+            help="Show progress bars on stderr, or never with --no-progress (default: "
+            f"on a terminal, for files over {PROGRESS_MIN_BYTES:,} bytes).",
         )
 
     def handle(self, *args, **options):
@@ -60,38 +77,26 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"{path}: no such file. Give the path of a CSV export."
                 )
+        currency = options["currency"].upper()
+        try:
+            currency_exponent(currency)
+        except UnknownCurrency as exc:
+            raise CommandError(f"--currency: {exc.message}") from None
+        if options["time_zone"] not in zoneinfo.available_timezones():
+            raise CommandError(
+                f"--time-zone: {options['time_zone']!r} is not an IANA time zone "
+                "such as Europe/Paris."
+            )
 
-        parsed: dict[str, ParsedOrder] = {}
-        failures: list[ExportInvalid] = []
-        total_bytes = 0
-        for path in paths:
-            show = _show_progress(options["progress"], path.stat().st_size)
-            total_bytes += path.stat().st_size
-            with (
-                path.open("rb") as stream,
-                tqdm(
-                    desc=f"Reading {path.name}",
-                    unit=" rows",
-                    disable=not show,
-                    file=sys.stderr,
-                ) as bar,
-            ):
-                try:
-                    orders = parse_export(
-                        stream,
-                        source=str(path),
-                        default_currency=options["currency"].upper(),
-                        time_zone=options["time_zone"],
-                        progress=bar.update,
-                    )
-                except ExportInvalid as exc:
-                    failures.append(exc)
-                    continue
-            for order in orders:
-                parsed[order.number_key] = order  # a later file updates an earlier one
-
-        if failures:
-            for failure in failures:
+        try:
+            summary = exports_import(
+                paths,
+                default_currency=currency,
+                time_zone=options["time_zone"],
+                progress=self._progress_bars(options["progress"], paths),
+            )
+        except ExportsInvalid as exc:
+            for failure in exc.failures:
                 self.stderr.write(f"{failure.source}: {failure.total} error(s):")
                 for error in failure.errors:
                     self.stderr.write(f"  {error}")
@@ -101,22 +106,11 @@ class Command(BaseCommand):
                     )
             raise CommandError(
                 "Nothing was imported. Fix the errors above and run again."
-            )
-
-        orders = list(parsed.values())
-        with tqdm(
-            total=len(orders),
-            desc="Saving orders",
-            unit=" orders",
-            disable=not _show_progress(options["progress"], total_bytes),
-            file=sys.stderr,
-        ) as bar:
-            try:
-                summary = orders_import(orders, progress=bar.update)
-            except ImportConflict as exc:
-                for error in exc.errors:
-                    self.stderr.write(f"  {error}")
-                raise CommandError("Nothing was imported: " + exc.message) from None
+            ) from None
+        except ImportConflict as exc:
+            for error in exc.errors:
+                self.stderr.write(f"  {error}")
+            raise CommandError(f"Nothing was imported: {exc.message}") from None
 
         self.stdout.write(
             f"Imported {summary.orders} orders from {len(paths)} file(s): "
@@ -128,5 +122,31 @@ class Command(BaseCommand):
             f"{summary.lines_removed} removed. Customers: {summary.customers_created} "
             f"created, {summary.customers_updated} updated."
         )
+        if summary.orders_in_several_files:
+            self.stdout.write(
+                f"{summary.orders_in_several_files} order(s) were in more than one "
+                "file; each was imported from the last file that has it."
+            )
         for warning in summary.reconciliation_warnings:
             self.stdout.write(self.style.WARNING(f"Check refunds of {warning}"))
+
+    def _progress_bars(self, option: bool | None, paths: list[Path]):
+        if option is None:
+            largest = max(path.stat().st_size for path in paths)
+            option = self.stderr.isatty() and largest > PROGRESS_MIN_BYTES
+        if not option:
+            return None
+        output = _BarOutput(self.stderr)
+
+        @contextmanager
+        def bar(step: str, path: Path) -> Iterator[Progress]:
+            with tqdm(
+                total=path.stat().st_size,
+                desc=f"{step} {path.name}",
+                unit="B",
+                unit_scale=True,
+                file=output,
+            ) as progress_bar:
+                yield progress_bar.update
+
+        return bar
