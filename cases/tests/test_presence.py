@@ -11,19 +11,7 @@ from cases.audit import Actor
 from cases.presence import presence_touch
 from cases.tests.factories import make_case
 from supportdesk import cache_breaker
-
-# A Redis URL where nothing listens: every command fails to connect.
-REDIS_DOWN = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {
-            "SOCKET_CONNECT_TIMEOUT": 0.2,
-            "IGNORE_EXCEPTIONS": True,
-            "CLIENT_CLASS": "supportdesk.cache_breaker.BreakerClient",
-        },
-    }
-}
+from supportdesk.tests.redis_down import REDIS_DOWN
 
 
 def test_agents_see_each_other_but_not_themselves(db):

@@ -7,19 +7,7 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from supportdesk import cache_breaker
-
-# Nothing listens on port 1, so every connection is refused.
-REDIS_DOWN = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {
-            "SOCKET_CONNECT_TIMEOUT": 0.2,
-            "IGNORE_EXCEPTIONS": True,
-            "CLIENT_CLASS": "supportdesk.cache_breaker.BreakerClient",
-        },
-    }
-}
+from supportdesk.tests.redis_down import REDIS_DOWN
 
 
 @override_settings(CACHES=REDIS_DOWN)
