@@ -17,6 +17,7 @@ from agents.services import agent_create, integration_create
 from cases.order_import import orders_import
 from cases.shopify_export import parse_export
 from refunds.models import RefundPolicy
+from supportdesk import cache_breaker
 
 EXPORT_HEADER = (
     "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Currency,"
@@ -63,10 +64,13 @@ def empty_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Start every test with an empty cache (rate limits, presence, counts)."""
+    """Start every test with an empty cache (rate limits, presence, counts),
+    and with the cache in use again after a test that made Redis fail."""
     empty_cache()
+    cache_breaker.reset()
     yield
     empty_cache()
+    cache_breaker.reset()
 
 
 def import_export(text: str | bytes, *, currency: str = "USD", time_zone: str = "UTC"):

@@ -1,15 +1,26 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
 
-from agents.models import Agent, Membership, Team
+from agents.models import Agent, BusinessHours, Holiday, Membership, Team
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["agent", "team"]
+    readonly_fields = ["last_assigned_at"]
+
+
+class BusinessHoursInline(admin.TabularInline):
+    model = BusinessHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
 
 
 @admin.register(Team)
@@ -24,7 +35,7 @@ class TeamAdmin(admin.ModelAdmin):
     list_filter = ["handles_refunds", "assignment_mode"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, BusinessHoursInline, HolidayInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_count=Count("memberships"))
@@ -41,7 +52,48 @@ class AgentAdmin(admin.ModelAdmin):
     search_fields = ["display_name", "user__username", "user__email"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
+    # Status changes go through the actions below, which write the audit
+    # trail and run the teams' automatic assignment.
+    readonly_fields = ["status", "status_changed_at"]
     inlines = [MembershipInline]
+    actions = ["mark_available", "mark_away", "mark_offline_and_return_cases"]
+
+    @admin.action(description="Mark selected agents available")
+    def mark_available(self, request, queryset) -> None:
+        self._change_status(request, queryset, Agent.Status.AVAILABLE, False)
+
+    @admin.action(description="Mark selected agents away")
+    def mark_away(self, request, queryset) -> None:
+        self._change_status(request, queryset, Agent.Status.AWAY, False)
+
+    @admin.action(description="Set selected agents offline and return their cases")
+    def mark_offline_and_return_cases(self, request, queryset) -> None:
+        self._change_status(request, queryset, Agent.Status.OFFLINE, True)
+
+    def _change_status(self, request, queryset, status: str, return_cases: bool):
+        from cases.assignment import agent_change_status
+        from cases.audit import Actor
+        from supportdesk.errors import DomainError
+
+        returned = 0
+        for agent in queryset:
+            try:
+                returned += len(
+                    agent_change_status(
+                        agent=agent,
+                        actor=Actor.for_user(request.user),
+                        status=status,
+                        return_cases=return_cases,
+                    )
+                )
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return
+        self.message_user(
+            request,
+            f"{queryset.count()} agents are now {status}; {returned} cases went "
+            "back to the queue.",
+        )
 
     def save_model(self, request, obj: Agent, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -54,6 +106,7 @@ class AgentInline(admin.StackedInline):
     model = Agent
     can_delete = False
     fields = ["display_name", "is_supervisor", "approval_limit", "status"]
+    readonly_fields = ["status"]
 
 
 User = get_user_model()

@@ -1,8 +1,9 @@
+from datetime import time
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Team(models.Model):
@@ -74,6 +75,7 @@ class Agent(models.Model):
         "approve alone.",
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.OFFLINE)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
     teams = models.ManyToManyField(Team, through="Membership", related_name="agents")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -92,6 +94,9 @@ class Membership(models.Model):
         Agent, on_delete=models.CASCADE, related_name="memberships"
     )
     joined_at = models.DateTimeField(auto_now_add=True)
+    # When the team's automatic assignment last gave this agent a case; round
+    # robin picks the available member who waited longest.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -102,3 +107,65 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} in {self.team}"
+
+
+class BusinessHours(models.Model):
+    """One period of a weekday during which a team's SLA clock runs.
+
+    Times are in the team's time zone. A day may have several periods, such
+    as a morning and an afternoon. A team without any periods works around
+    the clock.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="business_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday)
+    opens_at = models.TimeField()
+    closes_at = models.TimeField(
+        help_text="00:00 means midnight at the end of the day."
+    )
+
+    class Meta:
+        ordering = ["team", "weekday", "opens_at"]
+        verbose_name_plural = "business hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")) | Q(closes_at=time(0)),
+                name="agents_hours_close_after_open",
+                violation_error_message="The closing time must be after the "
+                "opening time.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        closes = "24:00" if self.closes_at == time(0) else f"{self.closes_at:%H:%M}"
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}-{closes}"
+
+
+class Holiday(models.Model):
+    """A day on which a team's SLA clock does not run."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["team", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "date"], name="agents_holiday_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}".strip()

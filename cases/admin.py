@@ -8,9 +8,12 @@ from cases.models import (
     Customer,
     Order,
     OrderLine,
+    SlaPolicy,
     SupportCase,
+    Tag,
 )
 from supportdesk.money import Money
+from supportdesk.pagination import CappedPaginator
 
 
 class ReadOnlyAdminMixin:
@@ -32,6 +35,7 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "phone", "key"]
     readonly_fields = ["key", "created_at", "updated_at"]
     show_full_result_count = False
+    paginator = CappedPaginator
 
 
 class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -68,6 +72,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["number", "number_key", "email_key", "customer_name"]
     date_hierarchy = "placed_at"
     show_full_result_count = False
+    paginator = CappedPaginator
     inlines = [OrderLineInline]
 
     @admin.display(description="Total", ordering="total_minor")
@@ -107,17 +112,21 @@ class SupportCaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "order",
         "created_at",
     ]
+    # Every filter lists a small table (agents, teams) or fixed choices.
+    # RelatedOnlyFieldListFilter and date_hierarchy would each scan the whole
+    # case table for their choices; orders are found through the search box.
     list_filter = [
         "status",
         "priority",
         "channel",
         "team",
-        ("assignee", admin.RelatedOnlyFieldListFilter),
+        "assignee",
+        ("created_at", admin.DateFieldListFilter),
     ]
     search_fields = ["subject", "customer__email", "customer__name", "order__number"]
     list_select_related = ["team", "assignee", "customer", "order"]
-    date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = CappedPaginator
     inlines = [CaseMessageInline, CaseEventInline]
 
     @admin.display(description="Reference", ordering="pk")
@@ -156,10 +165,24 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "occurred_at"
     list_select_related = ["case", "target_type"]
     show_full_result_count = False
+    paginator = CappedPaginator
 
     @admin.display(description="Target")
     def target(self, event: AuditEvent) -> str:
         return f"{event.target_type.model} {event.target_id}"
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["priority", "first_response_minutes", "resolution_minutes"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    show_full_result_count = False
+    paginator = CappedPaginator
 
 
 # The email channel, macros and surveys keep their admin beside their code.

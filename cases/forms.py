@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 
 from agents.models import Agent, Team
-from cases.models import SupportCase
-from cases.selectors import SORTS, QueueFilters
+from cases.models import SupportCase, Tag
+from cases.queue import SORTS, QueueFilters, team_of_view
 from cases.services import MAX_MESSAGE_LENGTH
 
 STATUS_FILTER_CHOICES = [
@@ -16,20 +16,33 @@ STATUS_FILTER_CHOICES = [
 ]
 ASSIGNEE_CHOICES = [("any", "Anyone"), ("me", "Me"), ("unassigned", "Unassigned")]
 SORT_CHOICES = [
+    ("due", "Most urgent first"),
     ("priority", "Priority, then oldest"),
     ("oldest", "Oldest first"),
     ("newest", "Newest first"),
     ("updated", "Recently updated"),
+    ("relevance", "Best search match"),
 ]
+FIXED_VIEWS = ("mine", "unassigned", "refunds", "breaching", "all")
 
 
 class QueueFilterForm(forms.Form):
-    """Filters of the queue, read from the query string."""
+    """Filters of the queue, read from the query string.
 
-    status = forms.ChoiceField(choices=STATUS_FILTER_CHOICES, required=False)
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.all(), required=False, empty_label="All teams"
+    ``teams`` are the teams the agent may filter on. The form reads no
+    database, so the queue can parse every saved view for its count.
+    """
+
+    view = forms.CharField(required=False, widget=forms.HiddenInput)
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        help_text="Words from the subject, messages, customer or order number.",
+        widget=forms.TextInput(attrs={"type": "search"}),
     )
+    status = forms.ChoiceField(choices=STATUS_FILTER_CHOICES, required=False)
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     assignee = forms.ChoiceField(
         label="Assigned to", choices=ASSIGNEE_CHOICES, required=False
     )
@@ -39,7 +52,16 @@ class QueueFilterForm(forms.Form):
         required=False,
         empty_value=None,
     )
+    tag = forms.CharField(required=False, max_length=50)
     sort = forms.ChoiceField(label="Sort by", choices=SORT_CHOICES, required=False)
+
+    def __init__(self, *args, teams: list[Team] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.teams = list(teams)
+        self.fields["team"].choices = [
+            ("", "All teams"),
+            *[(team.pk, team.name) for team in self.teams],
+        ]
 
     def filters(self) -> QueueFilters:
         """Return the valid filters; an invalid value falls back to its default.
@@ -49,15 +71,31 @@ class QueueFilterForm(forms.Form):
         """
         self.is_valid()
         data = self.cleaned_data
-        team = data.get("team")
-        sort = data.get("sort") or "priority"
+        view = data.get("view") or "all"
+        team_ids = {team.pk for team in self.teams}
+        if view not in FIXED_VIEWS and team_of_view(view) not in team_ids:
+            view = "all"
+        query = (data.get("q") or "").strip()
+        sort = data.get("sort") or ("relevance" if query else "due")
         return QueueFilters(
+            view=view,
             status=data.get("status") or "active",
-            team=team.pk if team else None,
+            team=data.get("team"),
             assignee=data.get("assignee") or "any",
             priority=data.get("priority"),
-            sort=sort if sort in SORTS else "priority",
+            tag=(data.get("tag") or "").strip(),
+            q=query,
+            sort=sort if sort in SORTS else "due",
         )
+
+
+def filters_parser(teams: list[Team]):
+    """Return a function that reads QueueFilters from a query string."""
+
+    def parse(data) -> QueueFilters:
+        return QueueFilterForm(data, teams=teams).filters()
+
+    return parse
 
 
 class MessageForm(forms.Form):
@@ -94,4 +132,91 @@ class AssignForm(forms.Form):
     )
     take_over = forms.BooleanField(
         label="Take over from the current owner", required=False
+    )
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(label="View name", max_length=60)
+    query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)
+
+
+class CaseIdsField(forms.Field):
+    """The ids of the cases ticked in the queue, from repeated ``case`` values."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        try:
+            return sorted({int(item) for item in value})
+        except (TypeError, ValueError):
+            raise forms.ValidationError("The selected cases are invalid.") from None
+
+
+class BulkActionForm(forms.Form):
+    """One action applied to the cases ticked in the queue."""
+
+    case = CaseIdsField(
+        required=True, error_messages={"required": "Select at least one case."}
+    )
+    action = forms.ChoiceField(
+        label="Action",
+        choices=[
+            ("assign", "Assign to"),
+            ("status", "Change status to"),
+            ("tag", "Add tag"),
+        ],
+    )
+    assignee = forms.ChoiceField(label="Assignee", required=False)
+    take_over = forms.BooleanField(
+        label="Take over cases that someone else has", required=False
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        choices=[("", "Choose a status"), *SupportCase.Status.choices],
+        required=False,
+    )
+    tag = forms.CharField(label="Tag", max_length=50, required=False)
+
+    def __init__(self, *args, agents=(), **kwargs) -> None:
+        # The filters above it share field names, so the ids get a prefix.
+        kwargs.setdefault("auto_id", "id_bulk_%s")
+        super().__init__(*args, **kwargs)
+        self.agents = {str(agent.pk): agent for agent in agents}
+        self.fields["assignee"].choices = [
+            ("me", "Me"),
+            ("nobody", "Nobody (return to the queue)"),
+            *[(pk, agent.display_name) for pk, agent in self.agents.items()],
+        ]
+
+    def assignee_for(self, me: Agent) -> Agent | None:
+        """Return the agent chosen as assignee; ``me`` for "Me", None for nobody."""
+        choice = self.cleaned_data.get("assignee") or "me"
+        if choice == "me":
+            return me
+        return self.agents.get(choice)
+
+
+class TagForm(forms.Form):
+    tag = forms.CharField(label="Add a tag", max_length=50)
+
+
+class TagRemoveForm(forms.Form):
+    tag = forms.ModelChoiceField(queryset=Tag.objects.all())
+
+
+class MergeForm(forms.Form):
+    target = forms.CharField(
+        label="Merge this case into",
+        max_length=20,
+        help_text="Reference of the case to keep, such as C-000123. This case's "
+        "messages move there and this case closes.",
+    )
+
+
+class AgentStatusForm(forms.Form):
+    status = forms.ChoiceField(label="My status", choices=Agent.Status.choices)
+    return_cases = forms.BooleanField(
+        label="Return my cases to the queue", required=False
     )

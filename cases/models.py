@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from supportdesk.money import Money
@@ -291,6 +294,32 @@ class SupportCase(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Raised by one on every change, so a form can tell that it is stale.
     version = models.PositiveIntegerField(default=1)
+    tags = models.ManyToManyField("Tag", blank=True, related_name="cases")
+    # Set when this case was merged into another one; its reference then
+    # redirects there.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
+    )
+
+    # Service level targets, counted in the team's business hours by
+    # cases/sla.py. Empty when no SLA policy covers the case's priority.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    # The due time of the next target not met yet. Empty while the clock is
+    # paused (pending or solved) or when no target applies; take next and
+    # the queue sort on it.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    # Business minutes spent paused so far; both due times move by this much.
+    sla_paused_minutes = models.PositiveIntegerField(default=0)
+    # When the escalation of each breached target ran; each target escalates
+    # once.
+    first_response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-priority", "created_at"]
@@ -301,6 +330,26 @@ class SupportCase(models.Model):
             ),
             models.Index(fields=["assignee", "status"], name="cases_case_assignee"),
             models.Index(fields=["-updated_at"], name="cases_case_updated"),
+            # Take next and automatic assignment read the waiting cases in
+            # this order.
+            models.Index(
+                fields=["sla_due_at", "-priority", "created_at", "id"],
+                condition=Q(status="open", assignee__isnull=True),
+                name="cases_case_waiting",
+            ),
+            models.Index(
+                fields=["team", "sla_due_at"],
+                condition=Q(sla_due_at__isnull=False),
+                name="cases_case_sla_due",
+            ),
+            # The queue's default sort, most urgent first: PostgreSQL reads it
+            # in order and stops after one page instead of sorting every
+            # visible case.
+            models.Index(
+                fields=["sla_due_at", "-priority", "created_at", "id"],
+                name="cases_case_urgency",
+            ),
+            models.Index(fields=["created_at", "id"], name="cases_case_created"),
         ]
 
     def __str__(self) -> str:
@@ -328,6 +377,146 @@ def parse_case_reference(reference: str) -> int | None:
     if not text.startswith("C-") or not text[2:].isdigit():
         return None
     return int(text[2:]) or None
+
+
+class Tag(models.Model):
+    """A label on cases, such as "damaged" or "vip", unique ignoring case."""
+
+    name = models.CharField(max_length=50)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="cases_tag_name_unique",
+                violation_error_message="A tag with this name exists.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaPolicy(models.Model):
+    """Response and resolution targets for cases of one priority.
+
+    Targets are business minutes of the case's team calendar (every minute
+    counts for a team without business hours). The clock pauses while the
+    case waits on the customer and after it is solved.
+    """
+
+    priority = models.PositiveSmallIntegerField(
+        choices=SupportCase.Priority, unique=True
+    )
+    first_response_minutes = models.PositiveIntegerField(
+        help_text="Business minutes from opening to the first reply."
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        help_text="Business minutes from opening to the case being solved."
+    )
+
+    class Meta:
+        ordering = ["-priority"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_response_minutes__gt=0) & Q(resolution_minutes__gt=0),
+                name="cases_sla_targets_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_priority_display()} priority"
+
+
+class SavedView(models.Model):
+    """An agent's named set of queue filters."""
+
+    agent = models.ForeignKey(
+        "agents.Agent", on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=60)
+    # The queue's query string, such as "view=mine&priority=4".
+    query = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "name"],
+                name="cases_savedview_unique_name",
+                violation_error_message="You already have a view with this name.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseMerge(models.Model):
+    """A duplicate case joined into another one, with what moved, for undo."""
+
+    source = models.ForeignKey(
+        SupportCase, on_delete=models.PROTECT, related_name="merges_out"
+    )
+    target = models.ForeignKey(
+        SupportCase, on_delete=models.PROTECT, related_name="merges_in"
+    )
+    merged_at = models.DateTimeField(default=timezone.now)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The source's status before the merge closed it.
+    source_status = models.CharField(max_length=10, choices=SupportCase.Status)
+    source_assignee = models.ForeignKey(
+        "agents.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    message_ids = models.JSONField(default=list)
+    # Tags the target gained from the source.
+    added_tag_ids = models.JSONField(default=list)
+    moved_refund = models.BooleanField(default=False)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        indexes = [
+            models.Index(fields=["target", "undone_at"], name="cases_merge_target")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.reference} into {self.target.reference}"
+
+
+class CaseSearchVector(models.Model):
+    """The PostgreSQL full-text document of a case, kept by cases/search.py.
+
+    SQLite keeps the same documents in the FTS5 table cases_search_fts,
+    created by a migration, so this table exists only on PostgreSQL.
+    """
+
+    case = models.OneToOneField(
+        SupportCase, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    document = SearchVectorField()
+
+    class Meta:
+        required_db_vendor = "postgresql"
+        indexes = [GinIndex(fields=["document"], name="cases_search_document")]
+
+    def __str__(self) -> str:
+        return f"Search document of {format_case_reference(self.case_id)}"
 
 
 class CaseMessage(models.Model):

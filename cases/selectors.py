@@ -3,70 +3,46 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 
-from agents.models import Agent
+from agents.models import Agent, Membership
 from agents.roles import Role, role_of
 from cases.models import (
     AuditEvent,
+    CaseMerge,
     CaseMessage,
     Order,
     SupportCase,
+    Tag,
     parse_case_reference,
 )
 from cases.shopify_export import order_number_key
 from refunds.models import RefundRequest
+from supportdesk.money import Money
+
+# Rows of each list in the customer sidebar; the totals cover every order.
+SIDEBAR_ORDERS = 10
+SIDEBAR_REFUNDS = 50
+SIDEBAR_CASES = 10
 
 
 def cases_visible_to(agent: Agent) -> QuerySet[SupportCase]:
     """Return the cases ``agent`` may see.
 
     Supervisors see every case. Agents see the cases of their teams, cases
-    assigned to them, and cases that no team owns yet.
+    assigned to them, and cases that no team owns yet. The team condition
+    is a subquery rather than a join, so no DISTINCT is needed and the
+    queue's indexes stay usable.
     """
     cases = SupportCase.objects.all()
     if agent.is_supervisor:
         return cases
+    team_ids = Membership.objects.filter(agent=agent).values("team_id")
     return cases.filter(
-        Q(team__memberships__agent=agent) | Q(assignee=agent) | Q(team__isnull=True)
-    ).distinct()
-
-
-@dataclass(frozen=True)
-class QueueFilters:
-    status: str = "active"  # a status, "active" (open, pending, on hold) or "all"
-    team: int | None = None
-    assignee: str = "any"  # "me", "unassigned" or "any"
-    priority: int | None = None
-    sort: str = "priority"  # "priority", "oldest", "newest" or "updated"
-
-
-SORTS = {
-    "priority": ("-priority", "created_at", "id"),
-    "oldest": ("created_at", "id"),
-    "newest": ("-created_at", "-id"),
-    "updated": ("-updated_at", "-id"),
-}
-
-
-def queue_for(agent: Agent, filters: QueueFilters) -> QuerySet[SupportCase]:
-    cases = cases_visible_to(agent)
-    if filters.status == "active":
-        cases = cases.filter(status__in=SupportCase.ACTIVE_STATUSES)
-    elif filters.status != "all":
-        cases = cases.filter(status=filters.status)
-    if filters.team is not None:
-        cases = cases.filter(team_id=filters.team)
-    if filters.assignee == "me":
-        cases = cases.filter(assignee=agent)
-    elif filters.assignee == "unassigned":
-        cases = cases.filter(assignee__isnull=True)
-    if filters.priority is not None:
-        cases = cases.filter(priority=filters.priority)
-    return cases.select_related("team", "assignee", "customer", "order").order_by(
-        *SORTS[filters.sort]
+        Q(team_id__in=team_ids) | Q(assignee=agent) | Q(team__isnull=True)
     )
 
 
@@ -86,6 +62,23 @@ def case_for(agent: Agent, reference: str) -> SupportCase:
     return case
 
 
+@dataclass(frozen=True)
+class CustomerValue:
+    """A customer's orders, payments and refunds in one currency."""
+
+    currency: str
+    orders: int
+    paid: Money
+    refunded: Money
+
+    @property
+    def refund_ratio(self) -> Decimal | None:
+        """Return the refunded share of what was paid, 0 to 1, or None."""
+        if not self.paid.minor:
+            return None
+        return Decimal(self.refunded.minor) / Decimal(self.paid.minor)
+
+
 @dataclass
 class CaseContext:
     """What the case page shows beside the thread."""
@@ -96,10 +89,21 @@ class CaseContext:
     refunds: list[RefundRequest]
     earlier_cases: list[SupportCase]
     events: list[AuditEvent]
+    tags: list[Tag]
+    lifetime: list[CustomerValue]
+    merges: list[CaseMerge]
+
+    @property
+    def order_count(self) -> int:
+        return sum(value.orders for value in self.lifetime)
 
 
 def case_context(case: SupportCase) -> CaseContext:
-    """Load the thread, the customer's orders and history for the case page."""
+    """Load the thread, the customer's orders and history for the case page.
+
+    The number of queries is fixed: the lists are limited and the totals
+    are one aggregate, however many orders, refunds and cases there are.
+    """
     messages = list(
         case.messages.select_related("author_agent").prefetch_related(
             "outbound_emails", "attachments"
@@ -111,29 +115,61 @@ def case_context(case: SupportCase) -> CaseContext:
         .prefetch_related("lines__order_line")
         .first()
     )
-    orders, refunds, earlier = [], [], []
+    orders, refunds, earlier, lifetime = [], [], [], []
     if case.customer_id:
         orders = list(
             Order.objects.filter(customer_id=case.customer_id)
             .prefetch_related("lines")
-            .order_by("-placed_at")[:10]
+            .order_by("-placed_at", "-id")[:SIDEBAR_ORDERS]
         )
         refunds = list(
             RefundRequest.objects.filter(customer_id=case.customer_id)
             .select_related("order")
-            .order_by("-created_at")[:20]
+            .order_by("-created_at")[:SIDEBAR_REFUNDS]
         )
         earlier = list(
             SupportCase.objects.filter(customer_id=case.customer_id)
             .exclude(pk=case.pk)
-            .order_by("-created_at")[:10]
+            .order_by("-created_at")[:SIDEBAR_CASES]
         )
+        lifetime = customer_lifetime(case.customer_id)
     elif case.order_id:
         orders = list(Order.objects.filter(pk=case.order_id).prefetch_related("lines"))
     events = list(
         case.events.select_related("actor_user").order_by("occurred_at", "id")
     )
-    return CaseContext(messages, refund, orders, refunds, earlier, events)
+    merges = list(
+        CaseMerge.objects.filter(target=case, undone_at__isnull=True)
+        .select_related("source")
+        .order_by("-merged_at")
+    )
+    tags = list(case.tags.order_by("name"))
+    return CaseContext(
+        messages, refund, orders, refunds, earlier, events, tags, lifetime, merges
+    )
+
+
+def customer_lifetime(customer_id: int) -> list[CustomerValue]:
+    """Return what the customer paid and got back, per currency, in one query."""
+    rows = (
+        Order.objects.filter(customer_id=customer_id)
+        .values("currency")
+        .annotate(
+            order_count=Count("id"),
+            paid=Sum("paid_minor"),
+            refunded=Sum(F("refunded_minor") + F("external_refunded_minor")),
+        )
+        .order_by("currency")
+    )
+    return [
+        CustomerValue(
+            currency=row["currency"],
+            orders=row["order_count"],
+            paid=Money(row["paid"] or 0, row["currency"]),
+            refunded=Money(row["refunded"] or 0, row["currency"]),
+        )
+        for row in rows
+    ]
 
 
 def cases_visible_to_user(user) -> QuerySet[SupportCase]:

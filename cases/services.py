@@ -14,9 +14,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from agents.models import Agent, Team
+from cases import assignment, counts, search
 from cases.audit import Actor, record_event
 from cases.mail.outbound import reply_email_queue
 from cases.models import CaseMessage, Customer, Order, SupportCase
+from cases.sla import sla_update
 from cases.surveys.services import survey_create_for_solve
 from supportdesk.errors import DomainError, PermissionDenied, StateConflict
 
@@ -32,7 +34,12 @@ class StaleCase(StateConflict):
 
 
 def _touch(case: SupportCase, fields: list[str]) -> None:
-    """Save ``fields``, raise the version and stamp the update time."""
+    """Save ``fields``, raise the version and stamp the update time.
+
+    After the commit, the queue counts of the case's teams and assignees
+    expire, and a change of status or assignee runs the teams' automatic
+    assignment, since it may free capacity or return a case to the queue.
+    """
     case.updated_at = timezone.now()
     SupportCase.objects.filter(pk=case.pk).update(
         version=F("version") + 1,
@@ -40,10 +47,22 @@ def _touch(case: SupportCase, fields: list[str]) -> None:
         **{f: getattr(case, f) for f in fields},
     )
     case.refresh_from_db(fields=["version"])
+    team_before, assignee_before = getattr(
+        case, "_queue_before", (case.team_id, case.assignee_id)
+    )
+    counts.invalidate(
+        team_ids=[team_before, case.team_id],
+        agent_ids=[assignee_before, case.assignee_id],
+    )
+    if {"status", "assignee"} & set(fields):
+        assignment.schedule_dispatch([team_before, case.team_id])
 
 
 def _lock(case: SupportCase) -> SupportCase:
-    return SupportCase.objects.select_for_update().get(pk=case.pk)
+    locked = SupportCase.objects.select_for_update().get(pk=case.pk)
+    # Where the case was in the queues before this change, for _touch().
+    locked._queue_before = (locked.team_id, locked.assignee_id)
+    return locked
 
 
 def _check_version(case: SupportCase, expected_version: int | None) -> None:
@@ -82,7 +101,7 @@ def case_create(
     """Open a case, with the customer's first message when ``body`` is given."""
     with transaction.atomic():
         now = timezone.now()
-        case = SupportCase.objects.create(
+        case = SupportCase(
             subject=subject.strip()[:200] or "(no subject)",
             channel=channel,
             customer=customer,
@@ -92,6 +111,8 @@ def case_create(
             created_at=now,
             updated_at=now,
         )
+        sla_update(case, now=now, recompute=True)
+        case.save(force_insert=True)
         if body:
             CaseMessage.objects.create(
                 case=case,
@@ -107,6 +128,9 @@ def case_create(
             case=case,
             changes={"channel": channel, "team": team.name if team else None},
         )
+        search.index_case(case.pk)
+        counts.invalidate(team_ids=[case.team_id])
+        assignment.schedule_dispatch([case.team_id])
     logger.info("Case %s opened", case.reference, extra={"case": case.reference})
     return case
 
@@ -165,8 +189,9 @@ def _add_agent_message(
         fields = []
         if kind == CaseMessage.Kind.REPLY and case.first_response_at is None:
             case.first_response_at = now
-            fields.append("first_response_at")
+            fields += ["first_response_at", *sla_update(case, now=now)]
         _touch(case, fields)
+        search.index_case(case.pk)
         record_event(
             action="cases.reply.sent"
             if kind == CaseMessage.Kind.REPLY
@@ -200,7 +225,7 @@ def case_add_customer_message(
             old = case.status
             case.status = SupportCase.Status.OPEN
             case.solved_at = None
-            fields += ["status", "solved_at"]
+            fields += ["status", "solved_at", *sla_update(case, now=timezone.now())]
             record_event(
                 action="cases.case.status_changed",
                 actor=actor,
@@ -210,6 +235,7 @@ def case_add_customer_message(
                 changes={"status": [old, case.status]},
             )
         _touch(case, fields)
+        search.index_case(case.pk)
     return message
 
 
@@ -242,6 +268,7 @@ def case_change_status(
         elif old == SupportCase.Status.SOLVED:
             case.solved_at = None
             fields.append("solved_at")
+        fields += sla_update(case, now=now)
         _touch(case, fields)
         record_event(
             action="cases.case.status_changed",
@@ -268,7 +295,8 @@ def case_change_priority(
             return case
         old = case.priority
         case.priority = priority
-        _touch(case, ["priority"])
+        fields = ["priority", *sla_update(case, now=timezone.now(), recompute=True)]
+        _touch(case, fields)
         record_event(
             action="cases.case.priority_changed",
             actor=actor,

@@ -1,4 +1,4 @@
-"""Agent pages: the queue, the case page and the actions taken on a case."""
+"""Agent pages: the case page and the actions taken on a case."""
 
 from __future__ import annotations
 
@@ -7,29 +7,24 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import selectors, services
+from cases import presence, selectors, services
 from cases.audit import Actor
 from cases.forms import (
     AssignForm,
+    MergeForm,
     MessageForm,
     PriorityForm,
-    QueueFilterForm,
     StatusForm,
+    TagForm,
 )
 from cases.models import SupportCase
 from refunds.panel import refund_panel_context, refund_panel_forms
 from supportdesk.errors import DomainError
 from supportdesk.htmx import render_page, wants_partial
-
-QUEUE_PAGE_SIZE = 25
-# Beyond this many matches the queue shows "10,000+" instead of counting all.
-QUEUE_COUNT_CAP = 10_000
 
 
 def agent_required(view: Callable) -> Callable:
@@ -47,41 +42,14 @@ def agent_required(view: Callable) -> Callable:
     return wrapper
 
 
-class CappedPaginator(Paginator):
-    """A paginator that counts at most QUEUE_COUNT_CAP + 1 rows."""
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[: QUEUE_COUNT_CAP + 1].count()
-
-    @property
-    def is_capped(self) -> bool:
-        return self.count > QUEUE_COUNT_CAP
-
-
-@require_GET
-@agent_required
-def queue(request: HttpRequest) -> HttpResponse:
-    form = QueueFilterForm(request.GET)
-    filters = form.filters()
-    cases = selectors.queue_for(request.agent, filters)
-    paginator = CappedPaginator(cases, QUEUE_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "form": form,
-        "page": page,
-        "paginator": paginator,
-        "query": query.urlencode(),
-    }
-    return render_page(request, "cases/queue.html", context, partial="queue-results")
-
-
 @require_GET
 @agent_required
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case = selectors.case_for(request.agent, reference)
+    if case.merged_into_id is not None:
+        target = selectors.case_for(request.agent, f"C-{case.merged_into_id}")
+        messages.info(request, f"{case.reference} was merged into {target.reference}.")
+        return redirect("cases:detail", reference=target.reference)
     if reference != case.reference:
         return redirect("cases:detail", reference=case.reference)
     return _case_page(request, case)
@@ -96,6 +64,8 @@ def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResp
         "status": StatusForm(initial={"status": case.status}),
         "priority": PriorityForm(initial={"priority": case.priority}),
         "assign": AssignForm(initial={"agent": case.assignee_id}),
+        "tag": TagForm(),
+        "merge": MergeForm(),
         **refund_panel_forms(refund),
         **(forms or {}),
     }
@@ -108,6 +78,12 @@ def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResp
         "case": case,
         "data": context_data,
         "action_error": error,
+        "viewers": presence.presence_touch(
+            case_id=case.pk,
+            agent_id=request.agent.pk,
+            name=request.agent.display_name,
+        ),
+        "heartbeat_seconds": presence.HEARTBEAT_SECONDS,
         **{f"{name}_form": form for name, form in page_forms.items()},
         **refund_panel_context(refund, request.agent),
         "transitions": [
@@ -148,6 +124,8 @@ def answer_case_action(
         # may no longer be shown (a refund approved meanwhile).
         case.refresh_from_db()
         error = None
+        if isinstance(exc, services.StaleCase):
+            form = _held_form(form, case)
         if exc.field in form.fields:
             form.add_error(exc.field, exc.message)
         else:
@@ -163,6 +141,19 @@ def answer_case_action(
         return response
     messages.success(request, success)
     return redirect("cases:detail", reference=case.reference)
+
+
+def _held_form(form, case: SupportCase):
+    """Return the held reply's form again, now based on the case's new version.
+
+    The agent reviews the changes shown above it and sends the same text
+    again; only a further change holds it a second time.
+    """
+    data = form.data.copy()
+    data["version"] = str(case.version)
+    held = type(form)(data)
+    held.is_valid()
+    return held
 
 
 def case_action(form_name: str, form_class: type, perform: Callable, success: str):

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "django_htmx",
     "django_structlog",
     "django_tasks_db",
@@ -152,6 +153,9 @@ if REDIS_URL:
                 # A Redis outage degrades to cache misses (logged below) rather
                 # than to server errors. Sessions fall back to the database.
                 "IGNORE_EXCEPTIONS": True,
+                # After a failure, skip Redis for a while instead of waiting
+                # for the socket timeout on every call.
+                "CLIENT_CLASS": "supportdesk.cache_breaker.BreakerClient",
             },
         }
     }

@@ -31,8 +31,7 @@ class Macro(models.Model):
         blank=True,
         help_text="Status the case moves to after the reply. Empty leaves it.",
     )
-    # NOTE: plain tag names, comma separated, because cases have no tags
-    # model yet; see cases.macros.services.macro_apply.
+    # Tag names, comma separated; applying the macro creates missing tags.
     add_tags = models.CharField(
         max_length=500,
         blank=True,

@@ -11,6 +11,7 @@ from cases.macros.models import Macro
 from cases.macros.rendering import PlaceholderError, render_macro_text
 from cases.models import SupportCase
 from cases.services import case_change_status, case_reply
+from cases.tagging import case_tag_add
 from supportdesk.errors import DomainError, PermissionDenied, StateConflict
 
 logger = logging.getLogger(__name__)
@@ -64,8 +65,8 @@ def macro_apply(
                 status=macro.set_status,
                 reason=f"Macro {macro.name}",
             )
-        # TODO: add macro.tag_list to the case once cases have tags; until
-        # then the tag names are only recorded in this audit entry.
+        for name in macro.tag_list:
+            case_tag_add(case=case, actor=actor, name=name)
         record_event(
             action="cases.macro.applied",
             actor=actor,

@@ -111,7 +111,7 @@ def test_macro_that_does_nothing_rejected():
         Macro(name="Empty").full_clean()
 
 
-def test_apply_replies_solves_and_records_tags(
+def test_apply_replies_solves_and_tags(
     case, agent, solve_macro, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -128,6 +128,7 @@ def test_apply_replies_solves_and_records_tags(
     event = AuditEvent.objects.get(action="cases.macro.applied")
     assert event.changes["tags"] == ["resolved", "thanks"]
     assert event.changes["status"] == "solved"
+    assert sorted(case.tags.values_list("name", flat=True)) == ["resolved", "thanks"]
 
 
 def test_apply_with_stale_version_changes_nothing(case, agent, solve_macro):

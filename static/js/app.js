@@ -30,6 +30,19 @@
     showToast("The server could not be reached. Check your connection and try again.");
   });
 
+  // A polled region marked data-swap-if-changed is only replaced when its
+  // text changes, so that screen readers announce changes, not every poll.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.hasAttribute("data-swap-if-changed")) return;
+    var incoming = document.createElement("template");
+    incoming.innerHTML = event.detail.serverResponse;
+    var squash = function (text) { return text.replace(/\s+/g, " ").trim(); };
+    if (squash(incoming.content.textContent) === squash(target.textContent)) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   // A form submitted the classic way disables its button, so a double click
   // sends one request. The server also ignores a repeated submission.
   document.addEventListener("submit", function (event) {

@@ -17,7 +17,7 @@ from django.utils import timezone
 from agents.models import Team
 from agents.services import agent_create
 from cases.audit import Actor
-from cases.models import Order, SupportCase
+from cases.models import Order, SlaPolicy, SupportCase
 from cases.order_import import orders_import
 from cases.services import case_create
 from cases.shopify_export import parse_export
@@ -84,6 +84,7 @@ class Command(BaseCommand):
             teams = self._teams()
             self._agents(teams, options["password"])
             self._policy()
+            self._sla_policies()
         orders = parse_export(
             io.BytesIO(shifted_sample(now)),
             source=SAMPLE.name,
@@ -134,6 +135,24 @@ class Command(BaseCommand):
             supervisor_threshold=Decimal("250"),
             non_refundable_skus="GIFT*",
         )
+
+    def _sla_policies(self) -> None:
+        """Give every priority first-response and resolution targets."""
+        targets = {
+            # priority: (first response, resolution), in business minutes
+            SupportCase.Priority.LOW: (8 * 60, 5 * 8 * 60),
+            SupportCase.Priority.NORMAL: (4 * 60, 3 * 8 * 60),
+            SupportCase.Priority.HIGH: (60, 8 * 60),
+            SupportCase.Priority.URGENT: (30, 4 * 60),
+        }
+        for priority, (first_response, resolution) in targets.items():
+            SlaPolicy.objects.get_or_create(
+                priority=priority,
+                defaults={
+                    "first_response_minutes": first_response,
+                    "resolution_minutes": resolution,
+                },
+            )
 
     def _sample_cases(self, teams: dict[str, Team]) -> None:
         """File a few refund requests and questions, as customers would."""

@@ -1,0 +1,208 @@
+"""Reads behind the queue page: its views, filters, sorting and counts.
+
+A view is a named starting set (my cases, a team's queue, ...) that the
+filters then narrow. Built-in views come from the agent's teams; saved
+views are the agent's own query strings. Every read starts from the
+requesting agent, through cases_visible_to().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.http import QueryDict
+from django.utils import timezone
+
+from agents.models import Agent, Membership, Team
+from cases import counts, search
+from cases.assignment import URGENCY_ORDER
+from cases.models import SavedView, SupportCase
+from cases.selectors import cases_visible_to
+from refunds.models import RefundRequest
+
+# Cases whose SLA due time falls within this window are "breaching soon";
+# cases already past it are included.
+BREACHING_SOON = timedelta(hours=2)
+MAX_SAVED_VIEWS = 20
+
+SORTS = {
+    "due": URGENCY_ORDER,
+    "priority": (F("priority").desc(), F("created_at").asc(), F("id").asc()),
+    "oldest": (F("created_at").asc(), F("id").asc()),
+    "newest": (F("created_at").desc(), F("id").desc()),
+    "updated": (F("updated_at").desc(), F("id").desc()),
+    "relevance": (F("rank").desc(nulls_last=True), F("id").desc()),
+}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    view: str = "all"  # "mine", "unassigned", "team-<id>", "refunds", ...
+    status: str = "active"  # a status, "active" (open, pending, on hold) or "all"
+    team: int | None = None
+    assignee: str = "any"  # "me", "unassigned" or "any"
+    priority: int | None = None
+    tag: str = ""
+    q: str = ""
+    sort: str = "due"  # a key of SORTS; "relevance" needs q
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """One entry of the queue's list of views, with the link it opens."""
+
+    key: str
+    label: str
+    query: str
+    saved: SavedView | None = None
+
+
+def visible_teams(agent: Agent) -> list[Team]:
+    """Return the teams whose queues ``agent`` can open: all for supervisors."""
+    teams = Team.objects.order_by("name")
+    if not agent.is_supervisor:
+        teams = teams.filter(memberships__agent=agent)
+    return list(teams)
+
+
+def builtin_views(teams: list[Team]) -> list[QueueView]:
+    views = [
+        QueueView("mine", "My open cases", "view=mine"),
+        QueueView("unassigned", "Unassigned in my teams", "view=unassigned"),
+    ]
+    views += [
+        QueueView(f"team-{team.pk}", f"{team.name} queue", f"view=team-{team.pk}")
+        for team in teams
+    ]
+    views += [
+        QueueView("refunds", "Refunds awaiting a decision", "view=refunds"),
+        QueueView("breaching", "Breaching soon", "view=breaching"),
+        QueueView("all", "All active cases", "view=all"),
+    ]
+    return views
+
+
+def saved_views(agent: Agent) -> list[QueueView]:
+    return [
+        QueueView(f"saved-{view.pk}", view.name, view.query, saved=view)
+        for view in SavedView.objects.filter(agent=agent)[:MAX_SAVED_VIEWS]
+    ]
+
+
+def queue_for(
+    agent: Agent, filters: QueueFilters, *, now: datetime | None = None
+) -> QuerySet[SupportCase]:
+    """Return the cases of the queue page for ``filters``, in their sort order."""
+    cases = _matching(agent, filters, now=now)
+    sort = filters.sort if filters.sort != "relevance" or filters.q else "due"
+    if filters.q:
+        cases = search.filter_cases(cases, filters.q, ranked=sort == "relevance")
+    return (
+        cases.select_related("team", "assignee", "customer", "order")
+        .prefetch_related("tags")
+        .order_by(*SORTS[sort])
+    )
+
+
+def count_for(
+    agent: Agent, filters: QueueFilters, *, now: datetime | None = None
+) -> int:
+    """Count the cases of ``filters``, stopping at counts.COUNT_CAP + 1."""
+    cases = _matching(agent, filters, now=now)
+    if filters.q:
+        cases = search.filter_cases(cases, filters.q)
+    return cases.order_by().values("pk")[: counts.COUNT_CAP + 1].count()
+
+
+def _matching(
+    agent: Agent, filters: QueueFilters, *, now: datetime | None
+) -> QuerySet[SupportCase]:
+    cases = _apply_view(cases_visible_to(agent), agent, filters.view, now)
+    if filters.status == "active":
+        cases = cases.filter(status__in=SupportCase.ACTIVE_STATUSES)
+    elif filters.status != "all":
+        cases = cases.filter(status=filters.status)
+    if filters.team is not None:
+        cases = cases.filter(team_id=filters.team)
+    if filters.assignee == "me":
+        cases = cases.filter(assignee=agent)
+    elif filters.assignee == "unassigned":
+        cases = cases.filter(assignee__isnull=True)
+    if filters.priority is not None:
+        cases = cases.filter(priority=filters.priority)
+    if filters.tag:
+        cases = cases.filter(tags__name__iexact=filters.tag)
+    return cases
+
+
+def _apply_view(
+    cases: QuerySet[SupportCase], agent: Agent, view: str, now: datetime | None
+) -> QuerySet[SupportCase]:
+    if view == "mine":
+        return cases.filter(assignee=agent)
+    if view == "unassigned":
+        return cases.filter(assignee__isnull=True, team_id__in=_team_ids(agent))
+    if view == "refunds":
+        awaiting = RefundRequest.objects.filter(
+            case=OuterRef("pk"), status=RefundRequest.Status.REQUESTED
+        )
+        return cases.filter(Exists(awaiting))
+    if view == "breaching":
+        return cases.filter(sla_due_at__lte=(now or timezone.now()) + BREACHING_SOON)
+    team_id = team_of_view(view)
+    if team_id is not None:
+        return cases.filter(team_id=team_id)
+    return cases
+
+
+def team_of_view(view: str) -> int | None:
+    """Return the team id of a ``team-<id>`` view, else None."""
+    prefix, _, number = view.partition("-")
+    return int(number) if prefix == "team" and number.isdigit() else None
+
+
+def _team_ids(agent: Agent) -> Subquery:
+    return Subquery(Membership.objects.filter(agent=agent).values("team_id"))
+
+
+def count_scopes(agent: Agent, filters: QueueFilters, teams: list[Team]) -> list[str]:
+    """Return the cache scopes whose changes can change this view's count."""
+    team_id = team_of_view(filters.view)
+    if filters.view == "mine" or filters.assignee == "me":
+        return [counts.agent_scope(agent.pk)]
+    if team_id is not None:
+        return [counts.team_scope(team_id)]
+    scopes = [counts.team_scope(team.pk) for team in teams]
+    if filters.view != "unassigned":
+        scopes += [counts.team_scope(None), counts.agent_scope(agent.pk)]
+    return scopes
+
+
+def view_counts(
+    agent: Agent,
+    views: list[QueueView],
+    teams: list[Team],
+    parse: Callable[[QueryDict], QueueFilters],
+) -> dict[str, int]:
+    """Return the number of cases of each view, keyed by view key.
+
+    ``parse`` turns a view's query string into QueueFilters. Counts come
+    from the cache when none of their scopes changed since.
+    """
+    now = timezone.now()
+    requests = []
+    for view in views:
+        filters = parse(QueryDict(view.query))
+        requests.append(
+            (
+                view.query,
+                count_scopes(agent, filters, teams),
+                filters.view == "breaching",
+                lambda filters=filters: count_for(agent, filters, now=now),
+            )
+        )
+    by_query = counts.cached_counts(f"agent-{agent.pk}", requests)
+    return {view.key: by_query[view.query] for view in views}
