@@ -65,3 +65,11 @@ def percent(value: Decimal | None) -> str:
     if value is None:
         return "—"
     return f"{(value * 100).quantize(Decimal('0.1'))} %"
+
+
+@register.filter
+def event_text(event) -> str:
+    """Describe an audit event in words, such as "changed the status: …"."""
+    from cases.audit import describe_event
+
+    return describe_event(event)
