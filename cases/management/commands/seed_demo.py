@@ -17,6 +17,7 @@ from django.utils import timezone
 from agents.models import Team
 from agents.services import agent_create
 from cases.audit import Actor
+from cases.macros.models import Macro
 from cases.models import Order, SlaPolicy, SupportCase
 from cases.order_import import orders_import
 from cases.services import case_create
@@ -85,6 +86,7 @@ class Command(BaseCommand):
             self._agents(teams, options["password"])
             self._policy()
             self._sla_policies()
+            self._macros()
         orders = parse_export(
             io.BytesIO(shifted_sample(now)),
             source=SAMPLE.name,
@@ -121,6 +123,29 @@ class Command(BaseCommand):
                 approval_limit=limit,
                 teams=[teams[slug] for slug in team_slugs],
             )
+
+    def _macros(self) -> None:
+        """Add two canned replies that agents can pick on the case page."""
+        Macro.objects.get_or_create(
+            name="Refund approved",
+            defaults={
+                "body": "Hello {customer_name|there},\n\nWe approved your refund of "
+                "{refund_amount} for order {order_number}. It is on its way back "
+                "to your original payment method.\n\n{agent_name}",
+                "set_status": SupportCase.Status.SOLVED,
+                "add_tags": "refund",
+            },
+        )
+        Macro.objects.get_or_create(
+            name="Ask for photos",
+            defaults={
+                "body": "Hello {customer_name|there},\n\nSorry about the damage. "
+                "Could you reply with a photo of the item and its packaging? "
+                "Then we can settle order {order_number} quickly.\n\n{agent_name}",
+                "set_status": SupportCase.Status.PENDING,
+                "add_tags": "damaged",
+            },
+        )
 
     def _policy(self) -> None:
         if RefundPolicy.objects.exists():
