@@ -87,6 +87,22 @@ class Command(BaseCommand):
             self._policy()
             self._sla_policies()
             self._macros()
+        self._sample_orders(now)
+        self._sample_cases(teams)
+        self._print_credentials(options["password"])
+
+    def _sample_orders(self, now: datetime) -> None:
+        """Import the sample export once; a later run keeps the orders as they are.
+
+        Importing again would move every date to the new run's time and
+        compare the file's refunded amounts with refunds made in the demo
+        since, which opens reconciliation flags for them.
+        """
+        if Order.objects.exists():
+            self.stdout.write(
+                "Orders exist already; the sample export was not imported again."
+            )
+            return
         orders = parse_export(
             io.BytesIO(shifted_sample(now)),
             source=SAMPLE.name,
@@ -97,8 +113,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Imported {summary.orders} sample orders ({summary.orders_created} new)."
         )
-        self._sample_cases(teams)
-        self._print_credentials(options["password"])
 
     def _teams(self) -> dict[str, Team]:
         refunds, _ = Team.objects.get_or_create(
