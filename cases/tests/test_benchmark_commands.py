@@ -47,6 +47,7 @@ def test_seed_users_orders_and_customers(db):
     assert sum(line.total_minor for line in order.lines.all()) == order.total_minor
     case = SupportCase.objects.get(order=order)
     assert case.customer_id == order.customer_id
+    assert case.first_response_at is not None
     refund = RefundRequest.objects.first()
     assert refund.customer_id == refund.order.customer_id
 

@@ -271,6 +271,8 @@ class Command(BaseCommand):
                             customer_id=customer_id,
                             created_at=created,
                             updated_at=created,
+                            # Each case has a reply, so it was answered.
+                            first_response_at=created + timedelta(minutes=30),
                             sla_due_at=now + timedelta(minutes=pick.randint(-600, 6000))
                             if status in (SupportCase.Status.OPEN, "on_hold")
                             else None,
