@@ -170,6 +170,13 @@ def _team_ids(agent: Agent) -> Subquery:
 
 def count_scopes(agent: Agent, filters: QueueFilters, teams: list[Team]) -> list[str]:
     """Return the cache scopes whose changes can change this view's count."""
+    scopes = _case_scopes(agent, filters, teams)
+    if filters.q:
+        scopes.append(counts.TEXT_SCOPE)
+    return scopes
+
+
+def _case_scopes(agent: Agent, filters: QueueFilters, teams: list[Team]) -> list[str]:
     team_id = team_of_view(filters.view)
     if filters.view == "mine" or filters.assignee == "me":
         return [counts.agent_scope(agent.pk)]

@@ -149,6 +149,81 @@ def test_counts_stay_cached_without_a_change(agent_client, agent, refunds_team):
     assert count_of(stale, "mine") == "0"
 
 
+def test_note_keeps_counts_cached(
+    agent_client, agent, refunds_team, django_capture_on_commit_callbacks
+):
+    case = make_case(refunds_team)
+    agent_client.get(COUNTS, headers=HTMX)
+    # A write that bypasses the services, to tell a cached count from a
+    # fresh one.
+    SupportCase.objects.filter(pk=case.pk).update(assignee=agent)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_add_note(case=case, actor=Actor.for_agent(agent), body="x")
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
+
+    assert count_of(after, "mine") == "0"
+
+
+def test_note_expires_search_counts(
+    agent_client, agent, refunds_team, django_capture_on_commit_callbacks
+):
+    case = make_case(refunds_team)
+    view = SavedView.objects.create(
+        agent=agent, name="Couriers", query="q=courier&status=all"
+    )
+    before = agent_client.get(COUNTS, headers=HTMX).content.decode()
+    assert count_of(before, f"saved-{view.pk}") == "0"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_add_note(
+            case=case, actor=Actor.for_agent(agent), body="Called the courier."
+        )
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
+
+    assert count_of(after, f"saved-{view.pk}") == "1"
+
+
+def test_first_reply_with_sla_expires_counts(
+    agent_client, agent, refunds_team, django_capture_on_commit_callbacks
+):
+    SlaPolicy.objects.create(
+        priority=SupportCase.Priority.NORMAL,
+        first_response_minutes=60,
+        resolution_minutes=600,
+    )
+    case = make_case(refunds_team)
+    agent_client.get(COUNTS, headers=HTMX)
+    SupportCase.objects.filter(pk=case.pk).update(assignee=agent)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # The first reply meets the first-response target, which moves the
+        # case's due time and so the "breaching soon" count.
+        services.case_reply(case=case, actor=Actor.for_agent(agent), body="Hello")
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
+
+    assert count_of(after, "mine") == "1"
+
+
+def test_customer_message_reopening_expires_counts(
+    agent_client, agent, refunds_team, django_capture_on_commit_callbacks
+):
+    case = make_case(refunds_team)
+    SupportCase.objects.filter(pk=case.pk).update(status=SupportCase.Status.PENDING)
+    case.refresh_from_db()
+    agent_client.get(COUNTS, headers=HTMX)
+    SupportCase.objects.filter(pk=case.pk).update(assignee=agent)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_add_customer_message(
+            case=case, actor=Actor.customer("Ada"), body="Still waiting."
+        )
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
+
+    assert SupportCase.objects.get(pk=case.pk).status == SupportCase.Status.OPEN
+    assert count_of(after, "mine") == "1"
+
+
 def test_counts_are_oob_swaps(agent_client, refunds_team):
     response = agent_client.get(COUNTS, headers=HTMX)
 
