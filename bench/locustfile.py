@@ -14,6 +14,7 @@ Environment:
     BENCH_WAIT_MIN, BENCH_WAIT_MAX  think time of every user, in seconds
     BENCH_AGENT_USERS   concurrent agents
     BENCH_DURATION_SECONDS  how long to measure once every agent logged in
+    BENCH_SERVER_PID    gunicorn's master process, whose CPU time is reported
 
 Every other user that Locust starts is an agent. The statistics start
 when the last agent has logged in, because a login hashes the password on
@@ -30,7 +31,7 @@ import re
 from http.cookiejar import DefaultCookiePolicy
 
 import gevent
-from locust import between, task
+from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 PASSWORD = os.environ.get("BENCH_PASSWORD", "bench-password")
@@ -76,11 +77,40 @@ _api_numbers = itertools.count()
 _logins = itertools.count(1)
 
 
+def server_cpu_seconds() -> float | None:
+    """Return the CPU time of gunicorn's master and workers, exited ones too.
+
+    Linux only: reads /proc. A worker that gunicorn restarted (max_requests)
+    counts in the master's cutime and cstime once the master reaped it.
+    """
+    master = os.environ.get("BENCH_SERVER_PID")
+    if not master:
+        return None
+    ticks = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as file:
+                fields = file.read().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue  # the process exited meanwhile
+        # After the name: state, ppid, ..., then utime, stime, cutime and
+        # cstime, fields 14 to 17 of proc(5).
+        if pid == master or fields[1] == master:
+            ticks += sum(int(value) for value in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+_cpu_at_start: list[float] = []
+
+
 def count_login(environment) -> None:
     """Start the statistics and the timer once every agent tried to log in."""
     if next(_logins) != AGENT_USERS:
         return
     environment.runner.stats.reset_all()
+    cpu = server_cpu_seconds()
+    if cpu is not None:
+        _cpu_at_start.append(cpu)
     print(f"All {AGENT_USERS} agents logged in; measuring for {DURATION_SECONDS} s.")
     gevent.spawn_later(DURATION_SECONDS, environment.runner.quit)
 
@@ -407,3 +437,16 @@ class CustomerUser(DeskUser):
             catch_response=True,
         ) as response:
             expect(response, 200)
+
+
+@events.test_stop.add_listener
+def _report_server_cpu(environment, **kwargs) -> None:
+    cpu = server_cpu_seconds()
+    if not _cpu_at_start or cpu is None:
+        return
+    used = cpu - _cpu_at_start[0]
+    requests = environment.runner.stats.total.num_requests or 1
+    print(
+        f"gunicorn CPU time while measured: {used:.1f} s, "
+        f"{1000 * used / requests:.1f} ms per request"
+    )
