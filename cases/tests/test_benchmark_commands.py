@@ -48,6 +48,8 @@ def test_seed_users_orders_and_customers(db):
     case = SupportCase.objects.get(order=order)
     assert case.customer_id == order.customer_id
     assert case.first_response_at is not None
+    for assigned in SupportCase.objects.filter(assignee__isnull=False):
+        assert assigned.team in assigned.assignee.teams.all()
     refund = RefundRequest.objects.first()
     assert refund.customer_id == refund.order.customer_id
 

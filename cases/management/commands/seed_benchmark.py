@@ -148,10 +148,15 @@ class Command(BaseCommand):
         )
         teams = self._teams(options["teams"])
         agents = self._agents(options["agents"], teams)
+        # Cases are assigned to agents of their own team, as take next and
+        # automatic assignment do.
+        self.members = {team.pk: [] for team in teams}
+        for membership in Membership.objects.filter(agent__in=agents):
+            self.members[membership.team_id].append(membership.agent)
         self._integrations(options["integrations"])
         customer_ids = self._customers(max(options["orders"] // 5, 1))
         order_ids = self._orders(options["orders"], customer_ids)
-        self._cases(options["cases"], teams, agents, order_ids, customer_ids)
+        self._cases(options["cases"], teams, order_ids, customer_ids)
         self._index()
         self.stdout.write(
             f"Seeded {len(teams)} teams, {len(agents)} agents, {len(customer_ids)} "
@@ -241,7 +246,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(ids)} orders written.")
         return ids
 
-    def _cases(self, count, teams, agents, order_ids, customer_ids) -> None:
+    def _cases(self, count, teams, order_ids, customer_ids) -> None:
         now = timezone.now()
         pick = self.random
         statuses = [status for status, _ in STATUSES]
@@ -264,7 +269,7 @@ class Command(BaseCommand):
                             priority=pick.randint(1, 4),
                             channel=SupportCase.Channel.EMAIL,
                             team=teams[n % len(teams)],
-                            assignee=pick.choice(agents)
+                            assignee=pick.choice(self.members[teams[n % len(teams)].pk])
                             if not active or pick.random() < 0.7
                             else None,
                             order_id=order_id,
