@@ -273,11 +273,7 @@ def _team_owner(agent: Agent, teams: list[Team]) -> str:
             "team_id", flat=True
         )
         return "supervisors-" + "-".join(str(pk) for pk in sorted(member_ids))
-    return "teams-" + "-".join(str(team.pk) for team in sorted(teams, key=_pk))
-
-
-def _pk(team: Team) -> int:
-    return team.pk
+    return "teams-" + "-".join(str(pk) for pk in sorted(team.pk for team in teams))
 
 
 def _counter(

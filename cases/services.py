@@ -36,9 +36,7 @@ class StaleCase(StateConflict):
 # Case fields that the queue's filters and views read, so that a change to
 # one of them can change a count (tags and refunds expire counts where they
 # change).
-COUNTED_FIELDS = frozenset(
-    {"status", "team", "assignee", "priority", "sla_due_at", "merged_into"}
-)
+COUNTED_FIELDS = frozenset({"status", "team", "assignee", "priority", "sla_due_at"})
 
 
 def _touch(

@@ -129,7 +129,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password",
             default=None,
-            help="Password of every seeded user. Without it nobody can log in.",
+            help="Password of every seeded user. Without one, no user can log in.",
         )
         parser.add_argument("--batch", type=int, default=5_000)
         parser.add_argument("--seed", type=int, default=1, help="Random seed.")
