@@ -7,7 +7,6 @@ import time
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from cases.audit import Actor
 from cases.models import Order
@@ -28,6 +27,7 @@ from refunds.services.ownership import (
 from refunds.timeline import public_timeline
 from supportdesk.errors import DomainError
 from supportdesk.htmx import render_page
+from supportdesk.ratelimits import over_limit
 
 # Orders a browser has looked up stay open for this many seconds.
 LOOKUP_TTL_SECONDS = 2 * 60 * 60
@@ -38,27 +38,6 @@ LOOKUP_FAILED = (
     "We could not find an order with that number and email address. Check both "
     "and try again."
 )
-
-
-def _lookup_limited(request: HttpRequest) -> bool:
-    """Count a lookup attempt per IP and per email; True when over the limit."""
-    by_ip = is_ratelimited(
-        request,
-        group="refund-lookup-ip",
-        key="ip",
-        rate="20/10m",
-        method="POST",
-        increment=True,
-    )
-    by_email = is_ratelimited(
-        request,
-        group="refund-lookup-email",
-        key=lambda group, req: req.POST.get("email", "").strip().lower(),
-        rate="10/10m",
-        method="POST",
-        increment=True,
-    )
-    return by_ip or by_email
 
 
 def _remember_order(request: HttpRequest, order: Order) -> None:
@@ -85,7 +64,13 @@ def refund_start(request: HttpRequest) -> HttpResponse:
     form = OrderLookupForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if _lookup_limited(request):
+        if over_limit(
+            request,
+            "refund-lookup",
+            email=request.POST.get("email", ""),
+            ip_rate="20/10m",
+            email_rate="10/10m",
+        ):
             form.add_error(
                 None,
                 "Too many lookups from this browser or for this email address. Wait "
@@ -266,17 +251,8 @@ def _challenge_for(request: HttpRequest, order_id: int) -> OwnershipChallenge:
 
 def _code_limited(request: HttpRequest, order: Order, group: str, rate: str) -> bool:
     """Count one code action per IP and per order address; True when over."""
-    by_ip = is_ratelimited(
-        request, group=f"{group}-ip", key="ip", rate=rate, increment=True
-    )
-    by_email = is_ratelimited(
-        request,
-        group=f"{group}-email",
-        key=lambda group, req: order.email_key or str(order.pk),
-        rate=rate,
-        increment=True,
-    )
-    return by_ip or by_email
+    address = order.email_key or str(order.pk)
+    return over_limit(request, group, email=address, ip_rate=rate, email_rate=rate)
 
 
 @require_http_methods(["GET", "POST"])

@@ -268,6 +268,11 @@ TASKS = {
 # address, so every customer would share one limit: name the header that
 # the proxy overwrites with the client's address, such as HTTP_X_REAL_IP.
 RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+# When the cache cannot count (Redis down), let the public forms work rather
+# than reject every customer with "too many attempts". The cache logs the
+# outage. Each ownership code still allows only five tries, counted in the
+# database, but new codes can be requested without limit until Redis is back.
+RATELIMIT_FAIL_OPEN = True
 
 # Delivery of the refunds outbox (webhooks to the shop, emails to customers),
 # all in seconds. A worker that dies during an attempt keeps its message

@@ -9,7 +9,6 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.core import is_ratelimited
 
 from cases.audit import Actor
 from cases.mail.inbound import customer_for_email, receipt_queue
@@ -17,6 +16,7 @@ from cases.models import Order, SupportCase
 from cases.services import case_create
 from cases.shopify_export import order_number_key
 from supportdesk.htmx import render_page
+from supportdesk.ratelimits import over_limit
 
 logger = logging.getLogger(__name__)
 
@@ -91,33 +91,18 @@ def contact_case_create(
     return case
 
 
-def _limited(request: HttpRequest) -> bool:
-    """Count a submission per IP and per email; True when over the limit."""
-    by_ip = is_ratelimited(
-        request,
-        group="contact-form-ip",
-        key="ip",
-        rate="10/h",
-        method="POST",
-        increment=True,
-    )
-    by_email = is_ratelimited(
-        request,
-        group="contact-form-email",
-        key=lambda group, req: req.POST.get("email", "").strip().lower(),
-        rate="5/h",
-        method="POST",
-        increment=True,
-    )
-    return by_ip or by_email
-
-
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if _limited(request):
+        if over_limit(
+            request,
+            "contact-form",
+            email=request.POST.get("email", ""),
+            ip_rate="10/h",
+            email_rate="5/h",
+        ):
             form.add_error(
                 None,
                 "Too many messages from this browser or this email address. Wait "

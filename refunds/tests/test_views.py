@@ -7,12 +7,13 @@ import threading
 
 import pytest
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from cases.models import AuditEvent, CaseMessage, OrderLine, SupportCase
 from refunds.models import RefundRequest
 from refunds.tests.factories import file_refund, recent_order
+from supportdesk.tests.redis_down import REDIS_DOWN
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +148,15 @@ def test_lookup_limit_counts_other_address_apart(client, order):
     )
 
     assert response.status_code == 302
+
+
+def test_lookup_works_while_redis_is_down(client, order):
+    """Rate limits fail open: an outage must not turn every customer away."""
+    with override_settings(CACHES=REDIS_DOWN):
+        response = look_up(client, "#1001", "ana.tester@example.com")
+
+    assert response.status_code == 302
+    assert "refund_orders" in client.session
 
 
 def test_lookup_rate_limit_swapped_by_htmx(client, order):
