@@ -76,6 +76,16 @@ class ReportFilterForm(forms.Form):
         },
     )
 
+    def __init__(self, data=None, **kwargs) -> None:
+        # Without a period in the query, show the one the report uses: the
+        # date range when dates are given, else the last 30 days.
+        if data is not None and not data.get("period"):
+            data = data.copy()
+            data["period"] = (
+                DATE_RANGE if data.get("start") or data.get("end") else "30"
+            )
+        super().__init__(data, **kwargs)
+
     def clean(self) -> dict:
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
@@ -113,7 +123,7 @@ class ReportFilterForm(forms.Form):
                 end=_local_midnight(end + timedelta(days=1)),
                 label=f"{start:%d %b %Y} to {end:%d %b %Y}",
             )
-        days = RECENT_PERIODS.get(data["period"] or "30", 30)
+        days = RECENT_PERIODS[data["period"]]
         return ReportPeriod(
             start=now - timedelta(days=days), end=now, label=f"Last {days} days"
         )

@@ -119,12 +119,13 @@ def desk(
     refunds_team,
     general_team,
     integration,
+    supervisor,
     django_capture_on_commit_callbacks,
 ):
     capture = django_capture_on_commit_callbacks
     alex = make_agent("Alex Agent", limit="100")
     bea = make_agent("Bea Agent", teams=[refunds_team, general_team])
-    sam = make_agent("Sam Supervisor", supervisor=True, limit="1000")
+    sam = supervisor
     customer = Customer.objects.create(
         key="email:zoe@example.org", email="zoe@example.org", name="Zoë"
     )
