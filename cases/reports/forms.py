@@ -51,6 +51,7 @@ class ReportFilterForm(forms.Form):
             (DATE_RANGE, "Dates below"),
         ],
         required=False,
+        help_text="Dates, when given, take precedence.",
     )
     start = forms.DateField(
         label="From",
@@ -77,13 +78,13 @@ class ReportFilterForm(forms.Form):
     )
 
     def __init__(self, data=None, **kwargs) -> None:
-        # Without a period in the query, show the one the report uses: the
-        # date range when dates are given, else the last 30 days.
-        if data is not None and not data.get("period"):
+        # Dates, when given, take precedence over the period, and the last
+        # 30 days are the default, so the period field shows what the report
+        # uses.
+        has_dates = data is not None and (data.get("start") or data.get("end"))
+        if has_dates or (data is not None and not data.get("period")):
             data = data.copy()
-            data["period"] = (
-                DATE_RANGE if data.get("start") or data.get("end") else "30"
-            )
+            data["period"] = DATE_RANGE if has_dates else "30"
         super().__init__(data, **kwargs)
 
     def clean(self) -> dict:
@@ -91,8 +92,7 @@ class ReportFilterForm(forms.Form):
         start, end = cleaned.get("start"), cleaned.get("end")
         if self.errors:
             return cleaned
-        if start or end or cleaned.get("period") == DATE_RANGE:
-            cleaned["period"] = DATE_RANGE
+        if cleaned.get("period") == DATE_RANGE:
             if start is None:
                 self.add_error("start", "Enter the first day of the date range.")
             if end is None:

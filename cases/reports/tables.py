@@ -82,7 +82,7 @@ def case_tables(scope: ReportScope) -> list[ReportTable]:
         for channel, row in figures.by_channel.items()
     ]
     return [
-        ReportTable("cases", "Cases", ["Figure", "Cases", "Share (%)"], summary),
+        ReportTable("cases", "Case counts", ["Figure", "Cases", "Share (%)"], summary),
         ReportTable(
             "times",
             "Response and resolution times (wall-clock)",
@@ -199,7 +199,7 @@ def agent_tables(scope: ReportScope) -> list[ReportTable]:
         "Average rating",
         "CSAT (%)",
     ]
-    return [ReportTable("agents", "Agents", columns, rows)]
+    return [ReportTable("agents", "Figures per agent", columns, rows)]
 
 
 # Sections of the page in order: a heading and the function building its tables.

@@ -39,7 +39,7 @@ def test_page_shows_march_figures(desk, supervisor_client):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "<caption>Cases</caption>" in html
+    assert "<caption>Case counts</caption>" in html
     assert '<th scope="row">Created</th><td>4</td>' in html
     assert '<th scope="row">Reopened</th><td>1</td>' in html
     assert "¥5,000" in html
