@@ -46,7 +46,10 @@ def refund_action(
     def view(request: AgentRequest, reference: str) -> HttpResponse:
         refund = _refund_for(request, reference)
         if refund.case is None:
-            raise ValueError(f"Refund {reference} has no case, yet was found by it.")
+            raise ValueError(
+                f"Refund {reference} has no case, but _refund_for() returns only "
+                "refunds on a visible case."
+            )
         return answer_case_action(
             request,
             refund.case,
