@@ -1,9 +1,16 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
 
 from agents.models import Agent, BusinessHours, Holiday, Membership, Team
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class MembershipInline(admin.TabularInline):
@@ -21,6 +28,10 @@ class BusinessHoursInline(admin.TabularInline):
 class HolidayInline(admin.TabularInline):
     model = Holiday
     extra = 0
+
+
+class _MemberCount(TypedDict):
+    member_count: int
 
 
 @admin.register(Team)
@@ -41,7 +52,7 @@ class TeamAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(member_count=Count("memberships"))
 
     @admin.display(description="Members", ordering="member_count")
-    def member_count(self, team: Team) -> int:
+    def member_count(self, team: WithAnnotations[Team, _MemberCount]) -> int:
         return team.member_count
 
 

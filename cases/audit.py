@@ -146,8 +146,9 @@ def _value_text(field: str, value: Any) -> str:
 
     if value is None or value == "":
         return "none"
-    labels = {
+    labels_by_field: dict[str, dict[Any, str]] = {
         "status": dict(SupportCase.Status.choices),
         "priority": dict(SupportCase.Priority.choices),
-    }.get(field, {})
+    }
+    labels = labels_by_field.get(field, {})
     return str(labels.get(value, value)).lower() if labels else str(value)

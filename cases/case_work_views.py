@@ -12,7 +12,7 @@ from cases import assignment, merging, presence, selectors, tagging
 from cases.audit import Actor
 from cases.forms import AgentStatusForm, MergeForm, TagForm, TagRemoveForm
 from cases.models import CaseMerge, SupportCase
-from cases.views import agent_required, case_action
+from cases.views import AgentRequest, agent_required, case_action
 from supportdesk.errors import DomainError
 
 
@@ -38,7 +38,7 @@ case_tag_remove = case_action(
 )
 
 
-def _merge(request: HttpRequest, case: SupportCase, data: dict) -> None:
+def _merge(request: AgentRequest, case: SupportCase, data: dict) -> None:
     try:
         target = selectors.case_for(request.agent, data["target"])
     except Http404:
@@ -56,7 +56,7 @@ case_merge = case_action("merge", MergeForm, _merge, "Cases merged.")
 @require_POST
 @agent_required
 def case_merge_undo(
-    request: HttpRequest, reference: str, merge_id: int
+    request: AgentRequest, reference: str, merge_id: int
 ) -> HttpResponse:
     case = selectors.case_for(request.agent, reference)
     merge = CaseMerge.objects.filter(pk=merge_id, target=case).first()
@@ -75,7 +75,7 @@ def case_merge_undo(
 
 @require_POST
 @agent_required
-def case_presence(request: HttpRequest, reference: str) -> HttpResponse:
+def case_presence(request: AgentRequest, reference: str) -> HttpResponse:
     """Record that the agent has the case open; return who else is there.
 
     The page posts the case version it shows, so the response also warns
@@ -103,7 +103,7 @@ def case_presence(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_POST
 @agent_required
-def agent_status(request: HttpRequest) -> HttpResponse:
+def agent_status(request: AgentRequest) -> HttpResponse:
     form = AgentStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose available, away or offline.")

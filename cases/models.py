@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.indexes import GinIndex
@@ -294,7 +296,14 @@ class SupportCase(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Raised by one on every change, so a form can tell that it is stale.
     version = models.PositiveIntegerField(default=1)
-    tags = models.ManyToManyField("Tag", blank=True, related_name="cases")
+    # Annotated because django-stubs 6.1 cannot infer the type of a
+    # ManyToManyField to a model named by a string.
+    tags: models.ManyToManyField[Tag, Any] = models.ManyToManyField(
+        "Tag", blank=True, related_name="cases"
+    )
+    # Where the case was in the queues when a service locked it, for
+    # cases.services._touch(). Set only on locked instances.
+    _queue_before: tuple[int | None, int | None]
     # Set when this case was merged into another one; its reference then
     # redirects there.
     merged_into = models.ForeignKey(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.http import QueryDict
@@ -193,7 +194,7 @@ def view_counts(
     from the cache when none of their scopes changed since.
     """
     now = timezone.now()
-    requests = []
+    requests: list[tuple[str, list[str], bool, Callable[[], int]]] = []
     for view in views:
         filters = parse(QueryDict(view.query))
         requests.append(
@@ -201,7 +202,7 @@ def view_counts(
                 view.query,
                 count_scopes(agent, filters, teams),
                 filters.view == "breaching",
-                lambda filters=filters: count_for(agent, filters, now=now),
+                partial(count_for, agent, filters, now=now),
             )
         )
     by_query = counts.cached_counts(f"agent-{agent.pk}", requests)

@@ -97,7 +97,7 @@ def filter_cases(
         )
         matches = CaseSearchVector.objects.filter(document=tsquery)
         condition = Q(pk__in=matches.values("case_id"))
-        rank = Subquery(
+        rank: Subquery | RawSQL = Subquery(
             matches.filter(case_id=OuterRef("pk"))
             .annotate(rank=SearchRank(F("document"), tsquery))
             .values("rank")[:1],

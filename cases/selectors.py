@@ -156,7 +156,8 @@ def customer_lifetime(customer_id: int) -> list[CustomerValue]:
         .values("currency")
         .annotate(
             order_count=Count("id"),
-            paid=Sum("paid_minor"),
+            # Not "paid", which would shadow the Order.paid property.
+            paid_total=Sum("paid_minor"),
             refunded=Sum(F("refunded_minor") + F("external_refunded_minor")),
         )
         .order_by("currency")
@@ -165,7 +166,7 @@ def customer_lifetime(customer_id: int) -> list[CustomerValue]:
         CustomerValue(
             currency=row["currency"],
             orders=row["order_count"],
-            paid=Money(row["paid"] or 0, row["currency"]),
+            paid=Money(row["paid_total"] or 0, row["currency"]),
             refunded=Money(row["refunded"] or 0, row["currency"]),
         )
         for row in rows

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Concatenate, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from agents.models import Agent
 from cases import presence, selectors, services
 from cases.audit import Actor
 from cases.forms import (
@@ -24,27 +26,38 @@ from cases.forms import (
 from cases.models import SupportCase
 from refunds.panel import refund_panel_context, refund_panel_forms
 from supportdesk.errors import DomainError
-from supportdesk.htmx import render_page, wants_partial
+from supportdesk.htmx import HtmxHttpRequest, render_page, wants_partial
 
 
-def agent_required(view: Callable) -> Callable:
+class AgentRequest(HtmxHttpRequest):
+    """A request from a logged-in agent, as views under agent_required get it."""
+
+    agent: Agent
+
+
+def agent_required[**P](
+    view: Callable[Concatenate[AgentRequest, P], HttpResponseBase],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
     """Require a logged-in user with an agent profile."""
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(
+        request: HttpRequest, *args: P.args, **kwargs: P.kwargs
+    ) -> HttpResponseBase:
         agent = getattr(request.user, "agent", None)
         if agent is None:
             return render(request, "cases/no_agent_profile.html", status=403)
-        request.agent = agent
-        return view(request, *args, **kwargs)
+        agent_request = cast(AgentRequest, request)
+        agent_request.agent = agent
+        return view(agent_request, *args, **kwargs)
 
     return wrapper
 
 
 @require_GET
 @agent_required
-def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def case_detail(request: AgentRequest, reference: str) -> HttpResponse:
     case = selectors.case_for(request.agent, reference)
     if case.merged_into_id is not None:
         target = selectors.case_for(request.agent, f"C-{case.merged_into_id}")
@@ -161,7 +174,7 @@ def case_action(form_name: str, form_class: type, perform: Callable, success: st
 
     @require_POST
     @agent_required
-    def view(request: HttpRequest, reference: str) -> HttpResponse:
+    def view(request: AgentRequest, reference: str) -> HttpResponse:
         case = selectors.case_for(request.agent, reference)
         return answer_case_action(
             request,

@@ -26,7 +26,7 @@ from refunds.services.ownership import (
 )
 from refunds.timeline import public_timeline
 from supportdesk.errors import DomainError
-from supportdesk.htmx import render_page
+from supportdesk.htmx import HtmxHttpRequest, render_page
 from supportdesk.ratelimits import over_limit
 
 # Orders a browser has looked up stay open for this many seconds.
@@ -196,7 +196,7 @@ def _status_page(request, refund, form, status=200):
 
 
 @require_POST
-def refund_status_message(request: HttpRequest, token: str) -> HttpResponse:
+def refund_status_message(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """Let the customer add a message to the case behind the request."""
     refund = selectors.refund_by_token(token)
     if refund is None or refund.case is None:

@@ -8,10 +8,12 @@ set, the project runs on a SQLite file in ``var/`` with a local-memory cache.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import structlog
 from django.core.exceptions import ImproperlyConfigured
+from structlog.typing import Processor
 
 from supportdesk import log_processors
 
@@ -368,7 +370,7 @@ SPECTACULAR_SETTINGS = {
 # adds the request id, user id and client IP bound by django-structlog.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "console" if DEBUG else "json")
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
-_shared_processors = [
+_shared_processors: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
@@ -376,13 +378,13 @@ _shared_processors = [
 ]
 # Records from the standard library (Django, gunicorn, our modules) get their
 # ``extra`` fields, then status link tokens are redacted from every field.
-_foreign_pre_chain = [
+_foreign_pre_chain: list[Processor] = [
     *_shared_processors,
     structlog.stdlib.ExtraAdder(),
     log_processors.gunicorn_access_fields,
     log_processors.redact_status_tokens,
 ]
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

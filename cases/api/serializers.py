@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agents.models import Team
 from cases.models import CaseMessage, Order, OrderLine, SupportCase
 from cases.services import MAX_MESSAGE_LENGTH
 from supportdesk.api.fields import TextField
@@ -148,12 +149,12 @@ class PriorityField(serializers.Field):
 class CaseSerializer(serializers.ModelSerializer):
     reference = serializers.CharField()
     priority = PriorityField()
-    team = serializers.SlugRelatedField(
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
     assignee = AgentRefSerializer(allow_null=True)
     customer_name = serializers.SerializerMethodField()
-    order = serializers.SlugRelatedField(
+    order: serializers.SlugRelatedField[Order] = serializers.SlugRelatedField(
         slug_field="number", read_only=True, allow_null=True
     )
     refund = serializers.SerializerMethodField()

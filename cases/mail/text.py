@@ -79,10 +79,10 @@ def clean_text(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = text.encode(
+        raw = text.encode(
             "utf-8", "surrogateescape" if _only_escapes(text) else "replace"
         )
-        text = text.decode("utf-8", "replace")
+        text = raw.decode("utf-8", "replace")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
     return unicodedata.normalize("NFC", text)

@@ -102,7 +102,7 @@ def test_case_list_filters_and_cursor(agent, refunds_team):
     SupportCase.objects.filter(pk=solved.pk).update(status="solved")
     client = client_for(agent.user)
 
-    first_page = client.get("/api/v1/cases/", {"page_size": 2, "status": "open"})
+    first_page = client.get("/api/v1/cases/", {"page_size": "2", "status": "open"})
     second_page = client.get(first_page.json()["next"])
     only_solved = client.get("/api/v1/cases/", {"status": "solved"}).json()
 

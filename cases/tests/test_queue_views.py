@@ -100,9 +100,9 @@ def test_queue_queries_do_not_grow_with_data(
 
     fill_queue(refunds_team, agents, 25)
     fill_queue(general_team, agents, 5)
-    services.case_add_note(
-        case=SupportCase.objects.first(), actor=Actor.for_agent(agent), body="x"
-    )
+    case = SupportCase.objects.first()
+    assert case is not None
+    services.case_add_note(case=case, actor=Actor.for_agent(agent), body="x")
     forget_counts()
     cold_large = queries_for(agent_client, url)
     warm_large = queries_for(agent_client, url)

@@ -189,7 +189,7 @@ def test_reader_yields_orders_before_the_file_ends():
 
 
 def test_progress_reports_every_byte():
-    read = []
+    read: list[int] = []
     data = THREE_MUGS.encode()
 
     parse_export(

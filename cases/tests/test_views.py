@@ -846,7 +846,9 @@ def test_every_post_form_works_without_javascript(agent, case):
     assert len(forms) >= 9
     for form in forms:
         assert 'name="csrfmiddlewaretoken"' in form, form[:120]
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', forms[0])[1]
+    token_match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', forms[0])
+    assert token_match is not None
+    token = token_match[1]
     response = client.post(
         f"/cases/{case.reference}/note/",
         {"body": "Plain form", "csrfmiddlewaretoken": token},

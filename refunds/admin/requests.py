@@ -19,7 +19,7 @@ from refunds.models import (
 
 class RefundLineInline(admin.TabularInline):
     model = RefundLine
-    fields = ["order_line", "quantity", "amount_minor"]
+    fields = ("order_line", "quantity", "amount_minor")
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -30,7 +30,7 @@ class RefundLineInline(admin.TabularInline):
 
 class RefundDecisionInline(admin.TabularInline):
     model = RefundDecision
-    fields = ["created_at", "kind", "actor_name", "level", "amount", "reason"]
+    fields = ("created_at", "kind", "actor_name", "level", "amount", "reason")
     readonly_fields = fields
     can_delete = False
     extra = 0

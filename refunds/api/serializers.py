@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -45,10 +46,10 @@ class RefundSerializer(serializers.ModelSerializer):
         help_text="The shipping charge included in requested_amount."
     )
     approved_amount = serializers.SerializerMethodField()
-    requested_by = serializers.SlugRelatedField(
+    requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
-    decided_by = serializers.SlugRelatedField(
+    decided_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
     lines = RefundLineSerializer(many=True)
@@ -137,7 +138,9 @@ class RefundLineInputSerializer(serializers.Serializer):
 
 class RefundCreateSerializer(serializers.Serializer):
     order_number = serializers.CharField(max_length=64)
-    lines = RefundLineInputSerializer(many=True, allow_empty=False, max_length=500)
+    lines = RefundLineInputSerializer(  # type: ignore[call-arg]  # the stubs lack ListSerializer's max_length
+        many=True, allow_empty=False, max_length=500
+    )
     reason_code = serializers.ChoiceField(choices=RefundRequest.Reason.values)
     reason_text = TextField(
         max_length=MAX_REASON_LENGTH, required=False, default="", allow_blank=True

@@ -124,7 +124,9 @@ class RefundListView(generics.ListAPIView):
             raise ValidationError(
                 {
                     "lines": {
-                        index: {"position": ["This order has no line here."]}
+                        # DRF keys a list's errors by int position, as ListField
+                        # does, and invalid_params() renders them as lines[0].
+                        index: {"position": ["This order has no line here."]}  # type: ignore[misc]  # the stubs allow only str keys
                         for index in unknown
                     }
                 }

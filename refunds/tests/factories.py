@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -108,7 +109,7 @@ def _stamp(moment: datetime) -> str:
 
 def order_rows(
     number: str = "#1001",
-    lines: list[tuple[str, str, int, str]] = (("Sticker", "10.00", 1, "STK-1"),),
+    lines: Sequence[tuple[str, str, int, str]] = (("Sticker", "10.00", 1, "STK-1"),),
     *,
     email: str = "ana.tester@example.com",
     customer_name: str = "Ana Tester",

@@ -535,6 +535,7 @@ def test_status_hides_internal_notes(client, order, agent):
     from cases.services import case_add_note, case_reply
 
     refund = file_refund(order)
+    assert refund.case is not None
     case_add_note(case=refund.case, actor=Actor.for_agent(agent), body="Looks fishy")
     case_reply(case=refund.case, actor=Actor.for_agent(agent), body="We are on it.")
 
@@ -603,6 +604,7 @@ def test_status_message_closed_case_rejected(client, order, agent):
 
     refund = file_refund(order)
     actor = Actor.for_agent(agent)
+    assert refund.case is not None
     case_change_status(case=refund.case, actor=actor, status="solved")
     case_change_status(case=refund.case, actor=actor, status="closed")
     url = reverse("refunds:status-message", args=[refund.token])

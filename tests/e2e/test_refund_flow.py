@@ -46,6 +46,7 @@ def status_badge(page: Page) -> Locator:
 def check_phone_width(page: Page, check_page, name: str) -> None:
     """Check the page at a phone's width: no sideways page scroll, no violation."""
     size = page.viewport_size
+    assert size is not None, "the page has no fixed viewport"
     page.set_viewport_size({"width": 375, "height": 800})
     try:
         width = page.evaluate("document.documentElement.scrollWidth")

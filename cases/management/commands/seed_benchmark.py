@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -217,7 +218,8 @@ class Command(BaseCommand):
                 )
                 RefundRequest.objects.bulk_create(
                     RefundRequest(
-                        order_id=case.order_id,
+                        # Every case built above has an order.
+                        order_id=cast(int, case.order_id),
                         case=case,
                         reason_code=RefundRequest.Reason.DAMAGED,
                         currency="USD",
