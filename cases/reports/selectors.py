@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 
 from agents.models import Agent, Membership, Team
 from cases.models import AuditEvent, CaseMessage, SupportCase
@@ -107,7 +108,9 @@ class CaseFigures:
     resolution: DurationStats
 
 
-def case_figures(*, period: ReportPeriod, team: Team | None, now: datetime):
+def case_figures(
+    *, period: ReportPeriod, team: Team | None, now: datetime
+) -> CaseFigures:
     """Return the case figures of ``period``, for ``team`` or every team."""
     cases = _team_cases(team)
     created = _between("created_at", period)
@@ -133,9 +136,16 @@ def case_figures(*, period: ReportPeriod, team: Team | None, now: datetime):
         .order_by()
     )
     by_channel = {channel: CaseCounts() for channel in SupportCase.Channel.values}
-    for row in channel_rows:
-        channel = row.pop("channel")
-        by_channel[channel] = CaseCounts(**row)
+    for channel_row in channel_rows:
+        by_channel[channel_row["channel"]] = CaseCounts(
+            created=channel_row["created"],
+            solved=channel_row["solved"],
+            answered=channel_row["answered"],
+            first_response_targets=channel_row["first_response_targets"],
+            first_response_breaches=channel_row["first_response_breaches"],
+            resolution_targets=channel_row["resolution_targets"],
+            resolution_breaches=channel_row["resolution_breaches"],
+        )
 
     reopened = AuditEvent.objects.filter(
         _between("occurred_at", period),
@@ -145,15 +155,15 @@ def case_figures(*, period: ReportPeriod, team: Team | None, now: datetime):
     )
     if team is not None:
         reopened = reopened.filter(case__team=team)
-    backlog = {status: 0 for status in SupportCase.ACTIVE_STATUSES}
+    backlog: dict[str, int] = {status: 0 for status in SupportCase.ACTIVE_STATUSES}
     backlog_rows = (
         cases.filter(status__in=SupportCase.ACTIVE_STATUSES)
         .values("status")
         .annotate(count=Count("pk"))
         .order_by()
     )
-    for row in backlog_rows:
-        backlog[row["status"]] = row["count"]
+    for backlog_row in backlog_rows:
+        backlog[backlog_row["status"]] = backlog_row["count"]
 
     first_response = duration_percentiles(
         cases.filter(created, first_response_at__isnull=False),
@@ -235,22 +245,29 @@ def refund_figures(*, period: ReportPeriod, team: Team | None) -> RefundFigures:
         entry.requested_minor = int(row["amount"])
 
     by_kind = {kind: 0 for kind in Kind.values}
-    approved_by_level = {Level.SYSTEM: 0, Level.AGENT: 0, Level.SUPERVISOR: 0}
+    approved_by_level: dict[str, int] = {
+        Level.SYSTEM: 0,
+        Level.AGENT: 0,
+        Level.SUPERVISOR: 0,
+    }
     decision_rows = (
         decisions.values("kind", "level", "currency")
-        .annotate(count=Count("pk"), amount=Sum("amount_minor"))
+        # "amount" would shadow the RefundDecision.amount property.
+        .annotate(count=Count("pk"), total_minor=Sum("amount_minor"))
         .order_by()
     )
-    for row in decision_rows:
-        kind, currency = row["kind"], row["currency"]
-        by_kind[kind] += row["count"]
+    for decision_row in decision_rows:
+        kind, currency = decision_row["kind"], decision_row["currency"]
+        by_kind[kind] += decision_row["count"]
         entry = amounts.setdefault(currency, CurrencyAmounts(currency))
         if kind == Kind.APPROVED:
-            level = row["level"]
-            approved_by_level[level] = approved_by_level.get(level, 0) + row["count"]
-            entry.approved_minor += int(row["amount"] or 0)
+            level = decision_row["level"]
+            approved_by_level[level] = (
+                approved_by_level.get(level, 0) + decision_row["count"]
+            )
+            entry.approved_minor += int(decision_row["total_minor"] or 0)
         elif kind == Kind.REFUNDED:
-            entry.refunded_minor += int(row["amount"] or 0)
+            entry.refunded_minor += int(decision_row["total_minor"] or 0)
 
     reasons = (
         requests.values("reason_code")
@@ -302,16 +319,18 @@ def agent_figures(*, period: ReportPeriod, team: Team | None) -> list[AgentFigur
     from that team's surveys.
     """
     cases = _team_cases(team).filter(assignee__isnull=False)
-    agents = Agent.objects.order_by("display_name", "pk")
-    if team is not None:
-        agents = agents.annotate(
-            in_team=Exists(Membership.objects.filter(agent=OuterRef("pk"), team=team))
-        )
-    names = {}
-    rows = {}
+    # Without a team every agent gets a row, so in_team is constant.
+    in_team = (
+        Value(True)
+        if team is None
+        else Exists(Membership.objects.filter(agent=OuterRef("pk"), team=team))
+    )
+    agents = Agent.objects.order_by("display_name", "pk").annotate(in_team=in_team)
+    names: dict[int, str] = {}
+    rows: dict[int, AgentFigures] = {}
     for agent in agents:
         names[agent.pk] = agent.display_name
-        if team is None or agent.in_team:
+        if agent.in_team:
             rows[agent.pk] = AgentFigures(agent_id=agent.pk, name=agent.display_name)
 
     def row_for(agent_id: int) -> AgentFigures:
@@ -325,8 +344,8 @@ def agent_figures(*, period: ReportPeriod, team: Team | None) -> list[AgentFigur
         .annotate(count=Count("pk"))
         .order_by()
     )
-    for row in solved:
-        row_for(row["assignee"]).solved = row["count"]
+    for solved_row in solved:
+        row_for(solved_row["assignee"]).solved = solved_row["count"]
 
     replies = CaseMessage.objects.filter(
         _between("created_at", period),
@@ -335,8 +354,9 @@ def agent_figures(*, period: ReportPeriod, team: Team | None) -> list[AgentFigur
     )
     if team is not None:
         replies = replies.filter(case__team=team)
-    for row in replies.values("author_agent").annotate(count=Count("pk")).order_by():
-        row_for(row["author_agent"]).replies = row["count"]
+    reply_rows = replies.values("author_agent").annotate(count=Count("pk")).order_by()
+    for reply_row in reply_rows:
+        row_for(reply_row["author_agent"]).replies = reply_row["count"]
 
     first_responses = duration_percentiles(
         cases.filter(_between("created_at", period), first_response_at__isnull=False),
@@ -344,8 +364,10 @@ def agent_figures(*, period: ReportPeriod, team: Team | None) -> list[AgentFigur
         ranks=(50,),
         group_by="assignee",
     )
-    for agent_id, stats in first_responses.items():
-        row_for(agent_id).first_response = stats
+    for assignee_id, stats in first_responses.items():
+        # Keys are assignee ids, never None, because cases without one are
+        # filtered out above.
+        row_for(cast(int, assignee_id)).first_response = stats
 
     decisions = RefundDecision.objects.filter(
         _between("created_at", period),
@@ -362,11 +384,13 @@ def agent_figures(*, period: ReportPeriod, team: Team | None) -> list[AgentFigur
         )
         .order_by("currency")
     )
-    for row in decision_rows:
-        figures = row_for(row["actor_user__agent"])
-        figures.refunds_decided += row["count"]
-        if row["approved"]:
-            figures.approved_minor[row["currency"]] = int(row["approved"])
+    for decision_row in decision_rows:
+        figures = row_for(decision_row["actor_user__agent"])
+        figures.refunds_decided += decision_row["count"]
+        if decision_row["approved"]:
+            figures.approved_minor[decision_row["currency"]] = int(
+                decision_row["approved"]
+            )
 
     for survey_row in survey_results(
         "agent", period.start, until=period.end, team=team

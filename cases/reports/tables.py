@@ -39,7 +39,7 @@ def case_tables(scope: ReportScope) -> list[ReportTable]:
         period=scope.period, team=scope.team, now=scope.now
     )
     counts = figures.counts
-    summary = [
+    summary: list[list[Cell]] = [
         ["Created", counts.created, None],
         ["Solved", counts.solved, None],
         ["Reopened", figures.reopened, None],
@@ -66,12 +66,12 @@ def case_tables(scope: ReportScope) -> list[ReportTable]:
         ["First response", *_duration_cells(figures.first_response)],
         ["Resolution", *_duration_cells(figures.resolution)],
     ]
-    backlog = [
+    backlog: list[list[Cell]] = [
         [SupportCase.Status(status).label, count]
         for status, count in figures.backlog.items()
     ]
     backlog.append(["Total", sum(figures.backlog.values())])
-    channels = [
+    channels: list[list[Cell]] = [
         [
             SupportCase.Channel(channel).label,
             row.created,
@@ -113,7 +113,7 @@ def refund_tables(scope: ReportScope) -> list[ReportTable]:
     figures = selectors.refund_figures(period=scope.period, team=scope.team)
     decided = figures.approved + figures.rejected
     by_level = figures.approved_by_level
-    decisions = [
+    decisions: list[list[Cell]] = [
         ["Requested", figures.requested, None],
         [
             "Approved automatically",
@@ -135,7 +135,7 @@ def refund_tables(scope: ReportScope) -> list[ReportTable]:
         ["Marked refunded", figures.refunded, None],
         ["Approvals cancelled", figures.cancelled, None],
     ]
-    amounts = [
+    amounts: list[list[Cell]] = [
         [
             entry.currency,
             entry.requests,
@@ -145,7 +145,7 @@ def refund_tables(scope: ReportScope) -> list[ReportTable]:
         ]
         for entry in figures.amounts
     ]
-    reasons = [
+    reasons: list[list[Cell]] = [
         [RefundRequest.Reason(code).label, count, share(count, figures.requested)]
         for code, count in figures.reasons
     ]
