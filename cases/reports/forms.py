@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -87,8 +88,9 @@ class ReportFilterForm(forms.Form):
             data["period"] = DATE_RANGE if has_dates else "30"
         super().__init__(data, **kwargs)
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("start"), cleaned.get("end")
         if self.errors:
             return cleaned

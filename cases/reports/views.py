@@ -53,7 +53,7 @@ def report_csv(request: HttpRequest, slug: str) -> HttpResponse:
     form = _filter_form(request)
     if not form.is_valid():
         lines = [
-            f"{form[name].label}: {' '.join(errors)}"
+            f"{form[name].label}: {' '.join(map(str, errors))}"
             for name, errors in form.errors.items()
         ]
         return HttpResponse(

@@ -89,7 +89,9 @@ def solve(case, agent, when, capture) -> None:
         case_change_status(case=case, actor=Actor.for_agent(agent), status="solved")
 
 
-def refund_on(case, order, *, minor, reason, when) -> RefundRequest:
+def refund_on(
+    case, order, *, minor, reason, when: tuple[int, int, int, int]
+) -> RefundRequest:
     return RefundRequest.objects.create(
         order=order,
         case=case,

@@ -122,6 +122,7 @@ def test_agent_rows(desk):
     assert alex.first_response.median == timedelta(minutes=20)
     assert alex.refunds_decided == 2
     assert [str(money) for money in alex.approved] == ["$60.00"]
+    assert alex.surveys is not None
     assert alex.surveys["sent"] == 4
     assert alex.surveys["answered"] == 3
     assert alex.surveys["average"] == pytest.approx(3.67)
