@@ -27,6 +27,7 @@ case_tag_add = case_action(
         case=case, actor=_actor(request), name=data["tag"]
     ),
     "Tag added.",
+    place="tags",
 )
 case_tag_remove = case_action(
     "tag",
@@ -35,6 +36,7 @@ case_tag_remove = case_action(
         case=case, actor=_actor(request), tag=data["tag"]
     ),
     "Tag removed.",
+    place="tags",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib import messages
@@ -25,6 +26,19 @@ from cases.models import SupportCase
 from refunds.panel import refund_panel_context, refund_panel_forms
 from supportdesk.errors import DomainError
 from supportdesk.htmx import render_page, wants_partial
+
+
+@dataclass(frozen=True)
+class ActionDone:
+    """The success message of an htmx action and where the case page shows it.
+
+    ``place`` is the part of the page that the action belongs to: "refund"
+    (the refund panel), "actions" (status, priority, assignment), "tags" or
+    "thread" (replies and notes).
+    """
+
+    message: str
+    place: str
 
 
 def agent_required(view: Callable) -> Callable:
@@ -55,7 +69,10 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return _case_page(request, case)
 
 
-def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResponse:
+def _case_page(
+    request, case, *, forms=None, status=200, error=None, done=None
+) -> HttpResponse:
+    """Render the case page, with ``done`` after a successful htmx action."""
     context_data = selectors.case_context(case)
     refund = context_data.refund
     page_forms = {
@@ -78,6 +95,7 @@ def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResp
         "case": case,
         "data": context_data,
         "action_error": error,
+        "done": done,
         "viewers": presence.presence_touch(
             case_id=case.pk,
             agent_id=request.agent.pk,
@@ -106,13 +124,16 @@ def answer_case_action(
     perform: Callable[[dict], object],
     success: str,
     trigger: str,
+    place: str,
 ) -> HttpResponse:
     """Run one POST action shown on the case page and answer it.
 
     ``perform(cleaned_data)`` calls the service. Errors come back on the
     form: htmx swaps the case's main area with status 422 (or the error's own
     4xx), and a plain POST gets the whole page. Success redirects to the case
-    page, or for htmx re-renders its main area and fires ``trigger``.
+    page, or for htmx re-renders its main area and fires ``trigger``. The
+    ``success`` message then appears at ``place`` (see ActionDone), where
+    static/js/app.js moves focus if the swap removed the focused control.
     """
     if not form.is_valid():
         return _case_page(request, case, forms={form_name: form}, status=422)
@@ -136,7 +157,7 @@ def answer_case_action(
         )
     case.refresh_from_db()
     if wants_partial(request):
-        response = _case_page(request, case)
+        response = _case_page(request, case, done=ActionDone(success, place))
         response.headers["HX-Trigger"] = trigger
         return response
     messages.success(request, success)
@@ -156,7 +177,13 @@ def _held_form(form, case: SupportCase):
     return held
 
 
-def case_action(form_name: str, form_class: type, perform: Callable, success: str):
+def case_action(
+    form_name: str,
+    form_class: type,
+    perform: Callable,
+    success: str,
+    place: str = "actions",
+):
     """Build the view of one POST action on a case."""
 
     @require_POST
@@ -171,6 +198,7 @@ def case_action(form_name: str, form_class: type, perform: Callable, success: st
             perform=lambda data: perform(request, case, data),
             success=success,
             trigger="caseUpdated",
+            place=place,
         )
 
     return view
@@ -190,6 +218,7 @@ case_reply = case_action(
         expected_version=data.get("version"),
     ),
     "Reply sent.",
+    place="thread",
 )
 case_note = case_action(
     "note",
@@ -198,6 +227,7 @@ case_note = case_action(
         case=case, actor=_actor(request), body=data["body"]
     ),
     "Note added.",
+    place="thread",
 )
 case_status = case_action(
     "status",

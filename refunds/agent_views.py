@@ -53,6 +53,7 @@ def refund_action(
             perform=lambda data: perform(request, refund, data),
             success=success,
             trigger="refundDecided",
+            place="refund",
         )
 
     return view
