@@ -149,7 +149,7 @@ class RefundRequestAdmin(admin.ModelAdmin):
             perform=lambda refund: services.refund_approve(
                 refund=refund, actor=actor, reason="Approved in the admin."
             ),
-            success="Approved {count} request(s).",
+            success=("Approved {count} request.", "Approved {count} requests."),
         )
 
     @admin.action(description="Reject the selected requests, with a reason")
