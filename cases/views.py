@@ -19,6 +19,7 @@ from cases.forms import (
     MergeForm,
     MessageForm,
     PriorityForm,
+    ReplyForm,
     StatusForm,
     TagForm,
 )
@@ -26,6 +27,8 @@ from cases.models import SupportCase
 from refunds.panel import refund_panel_context, refund_panel_forms
 from supportdesk.errors import DomainError
 from supportdesk.htmx import render_page, wants_partial
+
+REPLY_STATUSES = (SupportCase.Status.PENDING, SupportCase.Status.SOLVED)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def _case_page(
     context_data = selectors.case_context(case)
     refund = context_data.refund
     page_forms = {
-        "reply": MessageForm(initial={"version": case.version}),
+        "reply": ReplyForm(initial={"version": case.version}),
         "note": MessageForm(),
         "status": StatusForm(initial={"status": case.status}),
         "priority": PriorityForm(initial={"priority": case.priority}),
@@ -108,6 +111,10 @@ def _case_page(
             (value, label)
             for value, label in SupportCase.Status.choices
             if case.can_move_to(value)
+        ],
+        # The statuses of the "Send and ..." buttons of the reply form.
+        "reply_statuses": [
+            status for status in REPLY_STATUSES if case.can_move_to(status)
         ],
     }
     return render_page(
@@ -208,18 +215,48 @@ def _actor(request: HttpRequest) -> Actor:
     return Actor.for_user(request.user)
 
 
-case_reply = case_action(
-    "reply",
-    MessageForm,
-    lambda request, case, data: services.case_reply(
-        case=case,
-        actor=_actor(request),
-        body=data["body"],
-        expected_version=data.get("version"),
-    ),
-    "Reply sent.",
-    place="thread",
-)
+def _reply(request: HttpRequest, case: SupportCase, data: dict) -> None:
+    if data["status"]:
+        services.case_reply_and_set_status(
+            case=case,
+            actor=_actor(request),
+            body=data["body"],
+            status=data["status"],
+            expected_version=data.get("version"),
+        )
+    else:
+        services.case_reply(
+            case=case,
+            actor=_actor(request),
+            body=data["body"],
+            expected_version=data.get("version"),
+        )
+
+
+@require_POST
+@agent_required
+def case_reply(request: HttpRequest, reference: str) -> HttpResponse:
+    """Send a reply, with the status that "Send and set to pending" or "Send
+    and solve" posts."""
+    case = selectors.case_for(request.agent, reference)
+    form = ReplyForm(request.POST)
+    status = form.data.get("status", "")
+    success = "Reply sent."
+    if status in SupportCase.Status.values:
+        label = SupportCase.Status(status).label.lower()
+        success = f"Reply sent and the case set to {label}."
+    return answer_case_action(
+        request,
+        case,
+        form_name="reply",
+        form=form,
+        perform=lambda data: _reply(request, case, data),
+        success=success,
+        trigger="caseUpdated",
+        place="thread",
+    )
+
+
 case_note = case_action(
     "note",
     MessageForm,

@@ -904,3 +904,48 @@ def test_bidi_text_is_isolated_in_html_emails(refunds_team):
     assert f"Hello <bdi>{SPOOF_HTML}</bdi>," in receipt
     assert f'("<bdi>{SPOOF_HTML}</bdi>")' in survey
     assert "<script>alert(1)" not in receipt + survey
+
+
+def test_reply_and_solve_by_htmx(agent_client, agent, case):
+    response = agent_client.post(
+        f"/cases/{case.reference}/reply/",
+        {"body": "All sorted.", "version": case.version, "status": "solved"},
+        headers=HTMX,
+    )
+
+    case.refresh_from_db()
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert case.status == SupportCase.Status.SOLVED
+    assert case.messages.filter(kind=CaseMessage.Kind.REPLY).count() == 1
+    assert "Reply sent and the case set to solved." in html
+    actions = list(
+        AuditEvent.objects.filter(case=case, actor_user=agent.user)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["cases.reply.sent", "cases.case.status_changed"]
+
+
+def test_reply_form_offers_send_and_set_status(agent_client, case):
+    html = agent_client.get(f"/cases/{case.reference}/").content.decode()
+
+    assert 'name="status" value="pending"' in html
+    assert ">Send and set to pending</button>" in html
+    assert ">Send and solve</button>" in html
+
+
+def test_reply_with_disallowed_status_sends_nothing(agent_client, agent, case):
+    case_assign(case=case, actor=Actor.for_agent(agent), assignee=agent)
+    case.status = SupportCase.Status.CLOSED
+    case.save()
+
+    response = agent_client.post(
+        f"/cases/{case.reference}/reply/",
+        {"body": "Hello", "status": "pending"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409
+    assert not case.messages.filter(kind=CaseMessage.Kind.REPLY).exists()
+    assert SupportCase.objects.get(pk=case.pk).status == SupportCase.Status.CLOSED

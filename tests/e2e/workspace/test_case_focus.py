@@ -107,3 +107,23 @@ def test_note_keeps_focus_and_announces(page_for, agent, refunds_team):
     expect(page.locator(".thread")).to_contain_text("Called the courier.")
     expect(page.locator("#note-button")).to_be_focused()
     expect(page.locator("#announcer")).to_have_text("Note added.")
+
+
+def test_send_and_set_pending_with_keyboard(page_for, check_page, agent, refunds_team):
+    case = make_case(refunds_team)
+    page = page_for(agent)
+    page.goto(f"/cases/{case.reference}/")
+    page.keyboard.press("r")
+    page.keyboard.type("The return label is attached.")
+    check_page(page, "case-reply-options")
+
+    press_tab_until(page, "reply-pending-button")
+    page.keyboard.press("Enter")
+
+    expect(page.locator(".case__meta .badge")).to_contain_text("Pending")
+    message = page.locator("#action-done")
+    expect(message).to_have_text(
+        "Reply sent and the case set to pending (waiting on customer)."
+    )
+    expect(message).to_be_focused()
+    expect(page.locator(".thread")).to_contain_text("The return label is attached.")
