@@ -15,6 +15,7 @@ from refunds.forms import (
     ApproveForm,
     CancelForm,
     ChangeAmountForm,
+    EscalateForm,
     MarkRefundedForm,
     RejectForm,
 )
@@ -106,4 +107,15 @@ cancel = refund_action(
         refund=refund, actor=Actor.for_user(request.user), reason=data["reason"]
     ),
     "Refund approval cancelled.",
+)
+escalate = refund_action(
+    "escalate",
+    lambda data, refund: EscalateForm(data, currency=refund.currency),
+    lambda request, refund, data: services.refund_escalate(
+        refund=refund,
+        actor=Actor.for_user(request.user),
+        amount_minor=data["amount"],
+        note=data["reason"],
+    ),
+    "Refund sent to a supervisor.",
 )

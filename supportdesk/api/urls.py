@@ -38,6 +38,11 @@ urlpatterns = [
         name="refund-approve",
     ),
     path(
+        "refunds/<str:reference>/escalate/",
+        refund_views.RefundEscalateView.as_view(),
+        name="refund-escalate",
+    ),
+    path(
         "refunds/<str:reference>/reject/",
         refund_views.RefundRejectView.as_view(),
         name="refund-reject",

@@ -127,3 +127,23 @@ def test_send_and_set_pending_with_keyboard(page_for, check_page, agent, refunds
     )
     expect(message).to_be_focused()
     expect(page.locator(".thread")).to_contain_text("The return label is attached.")
+
+
+def test_send_to_supervisor_with_keyboard(
+    page_for, check_page, agent, policy, refunds_team
+):
+    order = recent_order(lines=[("Winter Coat", "150.00", 1, "COAT-1")])
+    refund = file_refund(order, {"Winter Coat": 1})
+    page = page_for(agent)
+    page.goto(f"/cases/{refund.case.reference}/")
+    check_page(page, "case-send-to-supervisor")
+
+    page.get_by_label("Note for the supervisor").fill("Seam split on day one.")
+    page.locator("#escalate-button").press("Enter")
+
+    message = page.locator("#refund-heading ~ #action-done")
+    expect(message).to_have_text("Refund sent to a supervisor.")
+    expect(message).to_be_focused()
+    expect(page.locator("#escalation-note")).to_contain_text("recommends $150.00")
+    assert RefundRequest.objects.get(pk=refund.pk).status == "requested"
+    check_page(page, "case-sent-to-supervisor")
