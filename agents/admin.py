@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
+from django.utils.translation import ngettext
 
 from agents.models import Agent, BusinessHours, Holiday, Membership, Team
 
@@ -100,11 +101,17 @@ class AgentAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 return
-        self.message_user(
-            request,
-            f"{queryset.count()} agents are now {status}; {returned} cases went "
-            "back to the queue.",
-        )
+        agents = ngettext(
+            "{count} agent is now {status}.",
+            "{count} agents are now {status}.",
+            queryset.count(),
+        ).format(count=queryset.count(), status=status)
+        cases = ngettext(
+            "{count} case went back to the queue.",
+            "{count} cases went back to the queue.",
+            returned,
+        ).format(count=returned)
+        self.message_user(request, f"{agents} {cases}")
 
     def save_model(self, request, obj: Agent, form, change) -> None:
         super().save_model(request, obj, form, change)

@@ -112,6 +112,9 @@ class SupportCaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "order",
         "created_at",
     ]
+    # The reference cell links to the agents' case page, and a link inside
+    # the admin's own change link would nest one <a> in another.
+    list_display_links = ["subject"]
     # Every filter lists a small table (agents, teams) or fixed choices.
     # RelatedOnlyFieldListFilter and date_hierarchy would each scan the whole
     # case table for their choices; orders are found through the search box.

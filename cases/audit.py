@@ -111,6 +111,7 @@ EVENT_LABELS = {
     "refunds.refund.approved": "approved the refund",
     "refunds.refund.rejected": "rejected the refund",
     "refunds.refund.cancelled": "cancelled the refund",
+    "refunds.refund.escalated": "sent the refund to a supervisor",
     "refunds.refund.refunded": "marked the refund as paid back",
     "refunds.refund.shop_failed": "recorded that the shop could not pay the refund",
     "refunds.outbox.retried": "retried a delivery",

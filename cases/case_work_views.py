@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cases import assignment, merging, presence, selectors, tagging
@@ -27,6 +28,7 @@ case_tag_add = case_action(
         case=case, actor=_actor(request), name=data["tag"]
     ),
     "Tag added.",
+    place="tags",
 )
 case_tag_remove = case_action(
     "tag",
@@ -35,6 +37,7 @@ case_tag_remove = case_action(
         case=case, actor=_actor(request), tag=data["tag"]
     ),
     "Tag removed.",
+    place="tags",
 )
 
 
@@ -119,7 +122,15 @@ def agent_status(request: AgentRequest) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             status = form.cleaned_data["status"]
-            note = f" {len(returned)} cases went back to the queue." if returned else ""
+            note = (
+                ngettext(
+                    " {count} case went back to the queue.",
+                    " {count} cases went back to the queue.",
+                    len(returned),
+                ).format(count=len(returned))
+                if returned
+                else ""
+            )
             messages.success(request, f"Your status is now {status}.{note}")
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

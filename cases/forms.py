@@ -115,6 +115,15 @@ class MessageForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
+class ReplyForm(MessageForm):
+    """A reply, and the status that the "Send and ..." buttons set with it."""
+
+    status = forms.ChoiceField(
+        choices=[("", "Keep the status"), *SupportCase.Status.choices],
+        required=False,
+    )
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=SupportCase.Status.choices)
     reason = forms.CharField(label="Reason", required=False, max_length=500)

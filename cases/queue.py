@@ -22,7 +22,7 @@ from cases import counts, search
 from cases.assignment import URGENCY_ORDER
 from cases.models import SavedView, SupportCase
 from cases.selectors import cases_visible_to
-from refunds.models import RefundRequest
+from refunds.models import RefundDecision, RefundRequest
 
 # Cases whose SLA due time falls within this window are "breaching soon";
 # cases already past it are included.
@@ -101,10 +101,26 @@ def queue_for(
     sort = filters.sort if filters.sort != "relevance" or filters.q else "due"
     if filters.q:
         cases = search.filter_cases(cases, filters.q, ranked=sort == "relevance")
+    if filters.view == "refunds":
+        cases = _with_recommendation(cases)
     return (
         cases.select_related("team", "assignee", "customer", "order")
         .prefetch_related("tags")
         .order_by(*SORTS[sort])
+    )
+
+
+def _with_recommendation(cases: QuerySet[SupportCase]) -> QuerySet[SupportCase]:
+    """Annotate each case with its agent's recommendation to a supervisor."""
+    escalations = RefundDecision.objects.filter(
+        refund__case=OuterRef("pk"),
+        refund__status=RefundRequest.Status.REQUESTED,
+        kind=RefundDecision.Kind.ESCALATED,
+    ).order_by("-created_at", "-id")
+    return cases.annotate(
+        recommended_minor=Subquery(escalations.values("amount_minor")[:1]),
+        recommended_currency=Subquery(escalations.values("currency")[:1]),
+        recommended_by=Subquery(escalations.values("actor_name")[:1]),
     )
 
 

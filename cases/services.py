@@ -153,6 +153,33 @@ def case_reply(
     )
 
 
+REPLY_STATUS_REASON = "Set with the reply."
+
+
+def case_reply_and_set_status(
+    *,
+    case: SupportCase,
+    actor: Actor,
+    body: str,
+    status: str,
+    expected_version: int | None = None,
+) -> CaseMessage:
+    """Send a reply and move the case to ``status``, both or neither.
+
+    The audit log gets the reply and the status change as two events. A
+    status the case cannot move to raises StateConflict, and the reply is
+    then not sent either.
+    """
+    with transaction.atomic():
+        message = case_reply(
+            case=case, actor=actor, body=body, expected_version=expected_version
+        )
+        case_change_status(
+            case=case, actor=actor, status=status, reason=REPLY_STATUS_REASON
+        )
+    return message
+
+
 def case_add_note(*, case: SupportCase, actor: Actor, body: str) -> CaseMessage:
     """Add an internal note, visible to agents only."""
     return _add_agent_message(

@@ -15,6 +15,7 @@ from refunds.forms import (
     ApproveForm,
     CancelForm,
     ChangeAmountForm,
+    EscalateForm,
     MarkRefundedForm,
     RejectForm,
 )
@@ -58,6 +59,7 @@ def refund_action(
             perform=lambda data: perform(request, refund, data),
             success=success,
             trigger="refundDecided",
+            place="refund",
         )
 
     return view
@@ -110,4 +112,15 @@ cancel = refund_action(
         refund=refund, actor=Actor.for_user(request.user), reason=data["reason"]
     ),
     "Refund approval cancelled.",
+)
+escalate = refund_action(
+    "escalate",
+    lambda data, refund: EscalateForm(data, currency=refund.currency),
+    lambda request, refund, data: services.refund_escalate(
+        refund=refund,
+        actor=Actor.for_user(request.user),
+        amount_minor=data["amount"],
+        note=data["reason"],
+    ),
+    "Refund sent to a supervisor.",
 )

@@ -158,6 +158,23 @@ class ChangeAmountForm(ApproveForm):
         )
 
 
+class EscalateForm(ApproveForm):
+    """The amount an agent recommends to a supervisor, and why."""
+
+    reason = forms.CharField(
+        label="Note for the supervisor",
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Supervisors see it in their list. The customer does not.",
+        error_messages={"required": "Tell the supervisor why you recommend this."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].label = "Amount you recommend"
+        self.fields["amount"].help_text = "At most the requested amount."
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label="Reason for the customer",

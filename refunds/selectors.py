@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 
 from agents.roles import Role, role_of
@@ -15,6 +15,7 @@ from cases.shopify_export import order_number_key
 from refunds.eligibility import CustomerHistory
 from refunds.models import (
     CatalogVariant,
+    RefundDecision,
     RefundPolicy,
     RefundRequest,
     parse_refund_reference,
@@ -62,14 +63,33 @@ def awaiting_supervisor(policy: RefundPolicy | None = None):
     """Return the undecided requests that only a supervisor can approve in full.
 
     Those the eligibility check sent to a supervisor, those above the policy's
-    supervisor threshold, and those in another currency than the policy.
+    supervisor threshold, those in another currency than the policy, and
+    those an agent sent to a supervisor.
     """
     policy = policy or active_policy()
     threshold = to_minor(policy.supervisor_threshold, policy.currency)
+    escalated = RefundDecision.objects.filter(
+        refund=OuterRef("pk"), kind=RefundDecision.Kind.ESCALATED
+    )
     return RefundRequest.objects.filter(status=RefundRequest.Status.REQUESTED).filter(
         Q(outcome=RefundRequest.Outcome.NEEDS_SUPERVISOR)
         | Q(currency=policy.currency, requested_minor__gt=threshold)
         | ~Q(currency=policy.currency)
+        | Q(Exists(escalated))
+    )
+
+
+def latest_escalation(refunds: QuerySet[RefundRequest]) -> QuerySet[RefundRequest]:
+    """Annotate each refund with its agent's recommendation, if it was sent to
+    a supervisor: ``recommended_minor``, ``recommended_by`` and
+    ``recommendation_note``."""
+    escalations = RefundDecision.objects.filter(
+        refund=OuterRef("pk"), kind=RefundDecision.Kind.ESCALATED
+    ).order_by("-created_at", "-id")
+    return refunds.annotate(
+        recommended_minor=Subquery(escalations.values("amount_minor")[:1]),
+        recommended_by=Subquery(escalations.values("actor_name")[:1]),
+        recommendation_note=Subquery(escalations.values("reason")[:1]),
     )
 
 

@@ -279,3 +279,17 @@ class MessageCreateSerializer(serializers.Serializer):
         help_text="The case version the reply answers. If the case changed "
         "since, the reply is held with a 409.",
     )
+    status = serializers.ChoiceField(
+        choices=SupportCase.Status.values,
+        required=False,
+        help_text="Replies only: the status the case moves to with the reply, "
+        "such as pending or solved. A status the case cannot move to gives a "
+        "409, and the reply is not sent.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if "status" in attrs and attrs["kind"] != CaseMessage.Kind.REPLY:
+            raise serializers.ValidationError(
+                {"status": "Only a reply can set the status; leave it out of notes."}
+            )
+        return attrs

@@ -300,6 +300,45 @@ def test_messages_reply_and_note(agent, refunds_team):
     assert CaseMessage.objects.filter(case=case).count() == 3
 
 
+def test_message_reply_sets_status(agent, refunds_team):
+    case = open_case(team=refunds_team)
+    client = client_for(agent.user)
+    url = f"/api/v1/cases/{case.reference}/messages/"
+
+    note = client.post(
+        url, {"kind": "note", "body": "x", "status": "pending"}, format="json"
+    )
+    reply = client.post(
+        url,
+        {"kind": "reply", "body": "Label sent.", "status": "pending"},
+        format="json",
+    )
+
+    assert note.status_code == 400
+    assert note.json()["invalid_params"][0]["name"] == "status"
+    assert reply.status_code == 201
+    assert SupportCase.objects.get(pk=case.pk).status == "pending"
+    assert CaseMessage.objects.filter(case=case, kind="reply").count() == 1
+    event = AuditEvent.objects.get(case=case, action="cases.case.status_changed")
+    assert event.reason == "Set with the reply."
+
+
+def test_message_reply_with_disallowed_status_is_409(agent, refunds_team):
+    case = open_case(team=refunds_team)
+    client = client_for(agent.user)
+
+    response = client.post(
+        f"/api/v1/cases/{case.reference}/messages/",
+        {"kind": "reply", "body": "Done", "status": "closed"},
+        format="json",
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert not CaseMessage.objects.filter(case=case, kind="reply").exists()
+    assert SupportCase.objects.get(pk=case.pk).status == "open"
+
+
 def test_integration_reads_without_notes(integration, agent, refunds_team):
     case = open_case(team=refunds_team)
     client_for(agent.user).post(

@@ -117,3 +117,25 @@ def test_rebuild_command_restores_a_lost_index(team, capsys):
 
     assert found("heron") == [case.pk]
     assert "Indexed 1 cases." in capsys.readouterr().out
+
+
+def test_symbols_become_code_point_words():
+    assert search_terms("😀 parcel 📦!") == ["u01f600", "parcel", "u01f4e6"]
+
+
+def test_emoji_finds_name_subject_and_message(team, agent):
+    customer = Customer.objects.create(
+        key="email:zoe@example.test", email="zoe@example.test", name="Zoë 😀 Tester"
+    )
+    by_name = make_case(team, subject="Question", customer=customer)
+    by_subject = make_case(team, subject="Launch 🚀 delayed")
+    by_message = make_case(team, subject="Other")
+    services.case_reply(
+        case=by_message, actor=Actor.for_agent(agent), body="Sorry 🚀 soon"
+    )
+    make_case(team, subject="Plain words only")
+
+    assert found("😀") == [by_name.pk]
+    assert sorted(found("🚀")) == sorted([by_subject.pk, by_message.pk])
+    assert found("🚀 launch") == [by_subject.pk]
+    assert found("📦") == []

@@ -15,6 +15,7 @@ from refunds.models import (
     RefundLine,
     RefundRequest,
 )
+from supportdesk.money import Money
 
 
 class RefundLineInline(admin.TabularInline):
@@ -149,7 +150,7 @@ class RefundRequestAdmin(admin.ModelAdmin):
             perform=lambda refund: services.refund_approve(
                 refund=refund, actor=actor, reason="Approved in the admin."
             ),
-            success="Approved {count} request(s).",
+            success=("Approved {count} request.", "Approved {count} requests."),
         )
 
     @admin.action(description="Reject the selected requests, with a reason")
@@ -179,6 +180,7 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
         "customer",
         "requested",
         "why",
+        "recommendation",
         "requested_by",
         "amount_changed_by",
         "created_at",
@@ -188,8 +190,22 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
     ordering = ["created_at", "id"]
 
     def get_queryset(self, request):
-        return selectors.awaiting_supervisor().select_related(
-            "order", "customer", "requested_by", "amount_changed_by"
+        return selectors.latest_escalation(
+            selectors.awaiting_supervisor().select_related(
+                "order", "customer", "requested_by", "amount_changed_by"
+            )
+        )
+
+    @admin.display(description="Agent's recommendation")
+    def recommendation(self, refund: RefundRequest) -> str:
+        if refund.recommended_minor is None:
+            return "—"
+        amount = Money(refund.recommended_minor, refund.currency)
+        return format_html(
+            "{} recommends {}: <bdi>{}</bdi>",
+            refund.recommended_by,
+            amount,
+            refund.recommendation_note,
         )
 
     @admin.display(description="Why a supervisor")

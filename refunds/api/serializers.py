@@ -172,6 +172,17 @@ class ApproveSerializer(serializers.Serializer):
     )
 
 
+class EscalateSerializer(serializers.Serializer):
+    amount = AmountField(
+        help_text="The amount the agent recommends, at most the requested amount."
+    )
+    note = TextField(
+        max_length=MAX_REASON_LENGTH,
+        help_text="Why the agent recommends it. Supervisors read it; the customer "
+        "does not.",
+    )
+
+
 class RejectSerializer(serializers.Serializer):
     reason = TextField(
         max_length=MAX_REASON_LENGTH, help_text="The customer reads this reason."
