@@ -248,7 +248,7 @@ def _reply(request: HttpRequest, case: SupportCase, data: dict) -> None:
 
 @require_POST
 @agent_required
-def case_reply(request: HttpRequest, reference: str) -> HttpResponse:
+def case_reply(request: AgentRequest, reference: str) -> HttpResponse:
     """Send a reply, with the status that "Send and set to pending" or "Send
     and solve" posts."""
     case = selectors.case_for(request.agent, reference)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
@@ -21,6 +22,10 @@ from refunds.models import (
     parse_refund_reference,
 )
 from supportdesk.money import to_minor
+
+if TYPE_CHECKING:
+    # Only in the type stubs (requirements-dev.txt), not needed at run time.
+    from django_stubs_ext import WithAnnotations
 
 
 def active_policy() -> RefundPolicy:
@@ -79,7 +84,17 @@ def awaiting_supervisor(policy: RefundPolicy | None = None):
     )
 
 
-def latest_escalation(refunds: QuerySet[RefundRequest]) -> QuerySet[RefundRequest]:
+class Recommendation(TypedDict):
+    """The annotations that latest_escalation adds, None when not escalated."""
+
+    recommended_minor: int | None
+    recommended_by: str | None
+    recommendation_note: str | None
+
+
+def latest_escalation(
+    refunds: QuerySet[RefundRequest],
+) -> QuerySet[WithAnnotations[RefundRequest, Recommendation]]:
     """Annotate each refund with its agent's recommendation, if it was sent to
     a supervisor: ``recommended_minor``, ``recommended_by`` and
     ``recommendation_note``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
@@ -15,7 +17,12 @@ from refunds.models import (
     RefundLine,
     RefundRequest,
 )
+from refunds.selectors import Recommendation
 from supportdesk.money import Money
+
+if TYPE_CHECKING:
+    # Only in the type stubs (requirements-dev.txt), not needed at run time.
+    from django_stubs_ext import WithAnnotations
 
 
 class RefundLineInline(admin.TabularInline):
@@ -197,7 +204,9 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
         )
 
     @admin.display(description="Agent's recommendation")
-    def recommendation(self, refund: RefundRequest) -> str:
+    def recommendation(
+        self, refund: WithAnnotations[RefundRequest, Recommendation]
+    ) -> str:
         if refund.recommended_minor is None:
             return "—"
         amount = Money(refund.recommended_minor, refund.currency)
