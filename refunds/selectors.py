@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,11 +20,50 @@ from refunds.models import (
     RefundRequest,
     parse_refund_reference,
 )
+from supportdesk.errors import DomainError
 from supportdesk.money import to_minor
+
+logger = logging.getLogger(__name__)
+# (policy id, updated_at) pairs already logged as misconfigured, so a broken
+# policy is logged once per process and not on every request.
+_logged_misconfigured: set[tuple[int, object]] = set()
+
+
+class PolicyMisconfigured(DomainError):
+    """The stored refund policy has a value that the rules cannot use."""
+
+    status_code = 503
+    code = "policy_misconfigured"
 
 
 def active_policy() -> RefundPolicy:
-    """Return the active policy, or the defaults when none is saved yet."""
+    """Return the active policy, or the defaults when none is saved yet.
+
+    Raises PolicyMisconfigured when the stored policy has an unusable time
+    zone or currency, such as one saved before the admin validated them.
+    """
+    policy = stored_active_policy()
+    problems = policy.configuration_errors()
+    if problems:
+        key = (policy.pk, policy.updated_at)
+        if key not in _logged_misconfigured:
+            _logged_misconfigured.add(key)
+            logger.error(
+                "Refund policy %s is misconfigured: %s",
+                policy.pk,
+                " ".join(problems),
+                extra={"policy": policy.pk},
+            )
+        raise PolicyMisconfigured(
+            "Refunds are unavailable for the moment because the shop's refund "
+            "policy is misconfigured. Try again later, or write to us through "
+            "the contact form."
+        )
+    return policy
+
+
+def stored_active_policy() -> RefundPolicy:
+    """Return the active policy as stored, without checking its values."""
     policy = RefundPolicy.objects.filter(is_active=True).first()
     if policy is None:
         policy = RefundPolicy(name="Default policy", currency=settings.SHOP_CURRENCY)

@@ -113,7 +113,7 @@ class RefundPolicyAdmin(admin.ModelAdmin):
         count = _compared_count(request.POST.get("preview_count"))
         preview = None
         if form.is_valid():
-            current = policy or selectors.active_policy()
+            current = policy or selectors.stored_active_policy()
             preview = policy_preview(
                 current=current, proposed=form.instance, count=count
             )
