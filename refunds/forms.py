@@ -9,11 +9,13 @@ from django import forms
 from cases.models import OrderLine
 from refunds.models import RefundRequest
 from refunds.services import MAX_REASON_LENGTH
+from supportdesk.forms import SingleLineField
 from supportdesk.money import InvalidAmount, parse_amount
 
 
 class OrderLookupForm(forms.Form):
-    order_number = forms.CharField(
+    order_number = SingleLineField(
+        noun="order number",
         label="Order number",
         max_length=64,
         help_text="As in your confirmation email, for example #1001.",

@@ -15,6 +15,7 @@ from cases.mail.inbound import customer_for_email, receipt_queue
 from cases.models import Order, SupportCase
 from cases.services import case_create
 from cases.shopify_export import order_number_key
+from supportdesk.forms import SingleLineField
 from supportdesk.htmx import render_page
 from supportdesk.ratelimits import over_limit
 
@@ -25,7 +26,8 @@ SENT_SESSION_KEY = "contact_case"
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(
+    name = SingleLineField(
+        noun="name",
         label="Your name",
         max_length=200,
         error_messages={"required": "Enter your name."},
@@ -39,13 +41,15 @@ class ContactForm(forms.Form):
             "invalid": "Enter an email address in the form name@example.com.",
         },
     )
-    order_number = forms.CharField(
+    order_number = SingleLineField(
+        noun="order number",
         label="Order number",
         max_length=64,
         required=False,
         help_text="If your question is about an order, for example #1001.",
     )
-    subject = forms.CharField(
+    subject = SingleLineField(
+        noun="subject",
         label="Subject",
         max_length=200,
         error_messages={"required": "Enter a subject."},
