@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 
 from cases.models import OrderLine
 from refunds.models import RefundRequest
 from refunds.services import MAX_REASON_LENGTH
-from supportdesk.forms import SingleLineField
+from supportdesk.forms import SingleLineField, SubmissionKeyForm
 from supportdesk.money import InvalidAmount, parse_amount
 
 
@@ -44,7 +42,7 @@ class OwnershipCodeForm(forms.Form):
     )
 
 
-class RefundRequestForm(forms.Form):
+class RefundRequestForm(SubmissionKeyForm):
     """Quantities per order line, a reason and an optional description."""
 
     reason_code = forms.ChoiceField(
@@ -63,7 +61,6 @@ class RefundRequestForm(forms.Form):
             "characters (it has %(show_value)s)."
         },
     )
-    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, lines: list[OrderLine], **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,8 +79,6 @@ class RefundRequestForm(forms.Form):
                     "enter at most that.",
                 },
             )
-        if not self.is_bound:
-            self.initial["submission_key"] = uuid.uuid4().hex
 
     @staticmethod
     def quantity_field(line: OrderLine) -> str:
@@ -102,7 +97,7 @@ class RefundRequestForm(forms.Form):
         return [(line, self[self.quantity_field(line)]) for line in self.lines]
 
 
-class CustomerMessageForm(forms.Form):
+class CustomerMessageForm(SubmissionKeyForm):
     body = forms.CharField(
         label="Your message",
         max_length=5000,

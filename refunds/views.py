@@ -209,6 +209,7 @@ def refund_status_message(request: HtmxHttpRequest, token: str) -> HttpResponse:
                 case=refund.case,
                 actor=Actor.customer(refund.order.customer_name or refund.order.email),
                 body=form.cleaned_data["body"],
+                submission_key=form.cleaned_data["submission_key"],
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)

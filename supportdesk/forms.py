@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 
 from supportdesk.text import NotOneLine, clean_single_line
@@ -26,3 +28,32 @@ class SingleLineField(forms.CharField):
             return clean_single_line(text, field=self.noun)
         except NotOneLine as exc:
             raise forms.ValidationError(exc.message, code=exc.code) from None
+
+
+class SubmissionKeyForm(forms.Form):
+    """A form with a random hidden key, so a repeated submission counts once.
+
+    Services pass the key to supportdesk.submissions.create_once.
+    """
+
+    submission_key = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        error_messages={
+            "required": "This page is out of date. Reload it and send the form again."
+        },
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["submission_key"] = uuid.uuid4().hex
+
+    def clean(self):
+        # A hidden field has no place to show its error, so the whole form
+        # shows it.
+        cleaned_data = super().clean()
+        errors = self.errors.pop("submission_key", None)
+        if errors:
+            self.add_error(None, forms.ValidationError(errors.as_data()))
+        return cleaned_data

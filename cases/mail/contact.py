@@ -15,9 +15,10 @@ from cases.mail.inbound import customer_for_email, receipt_queue
 from cases.models import Order, SupportCase
 from cases.services import case_create
 from cases.shopify_export import order_number_key
-from supportdesk.forms import SingleLineField
+from supportdesk.forms import SingleLineField, SubmissionKeyForm
 from supportdesk.htmx import render_page
 from supportdesk.ratelimits import over_limit
+from supportdesk.submissions import create_once
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ MAX_CONTACT_MESSAGE_LENGTH = 5000
 SENT_SESSION_KEY = "contact_case"
 
 
-class ContactForm(forms.Form):
+class ContactForm(SubmissionKeyForm):
     name = SingleLineField(
         noun="name",
         label="Your name",
@@ -68,14 +69,23 @@ class ContactForm(forms.Form):
 
 
 def contact_case_create(
-    *, name: str, email: str, subject: str, body: str, order_number: str = ""
+    *,
+    name: str,
+    email: str,
+    subject: str,
+    body: str,
+    order_number: str = "",
+    submission_key: str | None = None,
 ) -> SupportCase:
     """Open a case from the contact form and queue the receipt email.
 
     The order is linked only when its number and email address both match,
-    so the form cannot attach someone else's order.
+    so the form cannot attach someone else's order. A ``submission_key``
+    already used returns the case it opened, so a double click opens one
+    case and sends one receipt.
     """
-    with transaction.atomic():
+
+    def create() -> SupportCase:
         customer = customer_for_email(email, name)
         order = None
         if order_number_key(order_number):
@@ -90,9 +100,25 @@ def contact_case_create(
             customer=customer,
             order=order,
             author_name=name,
+            submission_key=submission_key,
         )
         receipt_queue(case=case, address=email)
+        return case
+
+    with transaction.atomic():
+        case, _ = create_once(
+            SupportCase,
+            submission_key,
+            create,
+            in_scope=lambda existing: _same_sender(existing, email),
+            out_of_scope="This form was already sent from another address. Reload "
+            "the page and send it again.",
+        )
     return case
+
+
+def _same_sender(case: SupportCase, email: str) -> bool:
+    return case.customer is not None and case.customer.email.lower() == email.lower()
 
 
 @require_http_methods(["GET", "POST"])
@@ -121,6 +147,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                 subject=data["subject"],
                 body=data["message"],
                 order_number=data["order_number"],
+                submission_key=data["submission_key"],
             )
             request.session[SENT_SESSION_KEY] = case.reference
             return redirect("mail:contact-sent")

@@ -23,8 +23,13 @@ VALID = {
 
 
 def submit(client, capture, **changes):
+    """Post the contact form as a browser does, with the key of a fresh form."""
+    page = client.get(reverse("mail:contact"))
+    key = page.context["form"].initial["submission_key"]
     with capture(execute=True):
-        return client.post(reverse("mail:contact"), {**VALID, **changes})
+        return client.post(
+            reverse("mail:contact"), {"submission_key": key, **VALID, **changes}
+        )
 
 
 def test_form_page_labels_every_field(client):
@@ -56,6 +61,40 @@ def test_submission_opens_case_exactly(client, django_capture_on_commit_callback
     assert message.kind == CaseMessage.Kind.CUSTOMER
     sent_page = client.get(response["Location"]).content.decode()
     assert case.reference in sent_page
+
+
+def test_same_form_sent_twice_opens_one_case(
+    client, django_capture_on_commit_callbacks
+):
+    page = client.get(reverse("mail:contact"))
+    data = {**VALID, "submission_key": page.context["form"].initial["submission_key"]}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(reverse("mail:contact"), data)
+        second = client.post(reverse("mail:contact"), data)
+
+    case = SupportCase.objects.get()
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == reverse("mail:contact-sent")
+    assert case.reference in client.get(second["Location"]).content.decode()
+    assert case.messages.count() == 1
+    assert len(mail.outbox) == 1
+    assert 'name="submission_key"' in page.content.decode()
+
+
+def test_two_forms_open_two_cases(client, django_capture_on_commit_callbacks):
+    submit(client, django_capture_on_commit_callbacks)
+    submit(client, django_capture_on_commit_callbacks)
+
+    assert SupportCase.objects.count() == 2
+
+
+def test_form_without_key_opens_no_case(client):
+    response = client.post(reverse("mail:contact"), VALID)
+
+    assert response.status_code == 422
+    assert "This page is out of date." in response.content.decode()
+    assert SupportCase.objects.count() == 0
 
 
 def test_submission_sends_threadable_receipt(

@@ -59,6 +59,7 @@ def test_contact_form_rejects_name_on_two_lines(client):
             "email": "eve@example.org",
             "subject": f"{RLO}txt.exe",
             "message": "Hello",
+            "submission_key": "k1",
         },
     )
 
@@ -76,6 +77,7 @@ def test_contact_form_stores_subject_without_bidi(client):
             "email": "noa@example.org",
             "subject": f"{RLO}txt.exe",
             "message": "Hello",
+            "submission_key": "k1",
         },
     )
 
