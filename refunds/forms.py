@@ -66,6 +66,10 @@ class RefundRequestForm(SubmissionKeyForm):
         super().__init__(*args, **kwargs)
         self.lines = lines
         for line in lines:
+            # The messages name the item, because the eligibility box shows
+            # them away from the table row. Django fills in %(limit_value)s,
+            # so a % in the name is escaped.
+            item = line.name.replace("%", "%%")
             self.fields[self.quantity_field(line)] = forms.IntegerField(
                 label=f"Quantity of {line.name} to return",
                 min_value=0,
@@ -73,10 +77,10 @@ class RefundRequestForm(SubmissionKeyForm):
                 required=False,
                 initial=0,
                 error_messages={
-                    "invalid": "Enter a whole number of items, such as 1.",
-                    "min_value": "The quantity cannot be negative.",
-                    "max_value": "You ordered %(limit_value)s of this item; "
-                    "enter at most that.",
+                    "invalid": f"{item}: enter a whole number of items, such as 1.",
+                    "min_value": f"{item}: the quantity cannot be negative.",
+                    "max_value": f"{item}: you ordered %(limit_value)s; enter at "
+                    "most %(limit_value)s.",
                 },
             )
 

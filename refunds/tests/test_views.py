@@ -11,8 +11,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from cases.models import AuditEvent, CaseMessage, OrderLine, SupportCase
+from refunds.forms import RefundRequestForm
 from refunds.models import RefundRequest
-from refunds.tests.factories import file_refund, recent_order
+from refunds.tests.factories import file_refund, make_order, recent_order
 from supportdesk.tests.redis_down import REDIS_DOWN
 
 pytestmark = pytest.mark.django_db
@@ -256,11 +257,11 @@ def test_check_reports_quantity_left(customer, order):
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("-1", "The quantity cannot be negative."),
-        ("abc", "Enter a whole number of items, such as 1."),
-        ("1.5", "Enter a whole number of items, such as 1."),
-        ("3", "You ordered 2 of this item; enter at most that."),
-        ("9" * 40, "You ordered 2 of this item; enter at most that."),
+        ("-1", "Blue Mug: the quantity cannot be negative."),
+        ("abc", "Blue Mug: enter a whole number of items, such as 1."),
+        ("1.5", "Blue Mug: enter a whole number of items, such as 1."),
+        ("3", "Blue Mug: you ordered 2; enter at most 2."),
+        ("9" * 40, "Blue Mug: you ordered 2; enter at most 2."),
     ],
 )
 def test_check_bad_quantity_answers_422(customer, order, quantity, message):
@@ -272,6 +273,44 @@ def test_check_bad_quantity_answers_422(customer, order, quantity, message):
 
     assert response.status_code == 422
     assert message in response.content.decode()
+
+
+def test_check_error_has_id_the_input_can_use(customer, order):
+    field = quantity_field(order, "Blue Mug")
+    data = refund_post(order, **{field: "3"})
+
+    response = customer.post(
+        reverse("refunds:check", args=[order.pk]), data, headers=HTMX
+    )
+
+    html = response.content.decode()
+    assert f'<p class="error-message" id="id_{field}_error">' in html
+    assert html.count(f'id="id_{field}_error"') == 1
+
+
+def test_submit_error_marks_its_input(customer, order):
+    field = quantity_field(order, "Blue Mug")
+    data = refund_post(order, **{field: "3"})
+
+    response = customer.post(reverse("refunds:submit", args=[order.pk]), data)
+
+    html = response.content.decode()
+    assert f'aria-invalid="true" aria-describedby="id_{field}_error"' in html
+    assert html.count(f'id="id_{field}_error"') == 1
+    assert "Blue Mug: you ordered 2; enter at most 2." in html
+
+
+def test_quantity_error_escapes_percent_in_name(policy):
+    order = make_order("#1301", lines=[("100% Wool Scarf", "20.00", 1, "SC")])
+    line = order.lines.get()
+    form = RefundRequestForm(
+        {"reason_code": "damaged", "submission_key": "k", f"qty-{line.pk}": "5"},
+        lines=[line],
+    )
+
+    assert form.errors[f"qty-{line.pk}"] == [
+        "100% Wool Scarf: you ordered 1; enter at most 1."
+    ]
 
 
 def test_check_nothing_chosen_says_so(customer, order):
@@ -367,9 +406,9 @@ def assert_nothing_filed(order) -> None:
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("-1", "The quantity cannot be negative."),
-        ("abc", "Enter a whole number of items, such as 1."),
-        ("3", "You ordered 2 of this item; enter at most that."),
+        ("-1", "Blue Mug: the quantity cannot be negative."),
+        ("abc", "Blue Mug: enter a whole number of items, such as 1."),
+        ("3", "Blue Mug: you ordered 2; enter at most 2."),
         ("0", "Choose at least one item and how many of it to return."),
     ],
 )
