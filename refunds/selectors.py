@@ -70,6 +70,17 @@ def stored_active_policy() -> RefundPolicy:
     return policy
 
 
+def return_instructions(refund: RefundRequest) -> str:
+    """Return the policy's next steps while the request awaits a decision.
+
+    Reads the stored policy without checking it, so a misconfigured time zone
+    or currency does not hide a request's status from its customer.
+    """
+    if refund.status != RefundRequest.Status.REQUESTED:
+        return ""
+    return stored_active_policy().return_instructions.strip()
+
+
 def order_for_customer(number: str, email: str) -> Order | None:
     """Return the order with this number and email, ignoring case and '#'.
 

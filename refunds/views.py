@@ -185,6 +185,7 @@ def _status_page(request, refund, form, status=200):
         "timeline": public_timeline(refund),
         "message_form": form,
         "can_write": refund.case is not None and refund.case.status != "closed",
+        "return_instructions": selectors.return_instructions(refund),
     }
     return render_page(
         request,

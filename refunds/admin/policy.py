@@ -59,6 +59,7 @@ class RefundPolicyAdmin(admin.ModelAdmin):
             {"fields": ["abuse_period_days", "abuse_max_refunds", "abuse_max_ratio"]},
         ),
         ("Proof of ownership", {"fields": ["require_ownership_proof"]}),
+        ("Next steps for the customer", {"fields": ["return_instructions"]}),
     ]
 
     def get_urls(self):

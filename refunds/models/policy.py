@@ -17,6 +17,11 @@ from supportdesk.money import (
     to_minor,
 )
 
+DEFAULT_RETURN_INSTRUCTIONS = (
+    "Keep the items for now. You do not need to send anything back unless we "
+    "ask you to. We usually decide within two working days and email you the "
+    "decision."
+)
 # Fields that hold an amount in the policy's currency.
 AMOUNT_FIELDS = ("auto_approve_limit", "supervisor_threshold")
 
@@ -122,6 +127,15 @@ class RefundPolicy(models.Model):
         help_text="A customer whose refunded share of spending in the period is "
         "above this fraction (0.50 is half) is sent to review. 0 turns the "
         "check off.",
+    )
+    return_instructions = models.TextField(
+        "What the customer does with the items",
+        blank=True,
+        default=DEFAULT_RETURN_INSTRUCTIONS,
+        help_text="Plain text shown on the request's status page and in the "
+        "email that confirms it, while the request awaits a decision. Say "
+        "whether to keep or send back the items, and when to expect a "
+        "decision. Empty shows nothing.",
     )
     require_ownership_proof = models.BooleanField(
         default=False,
