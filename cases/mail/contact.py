@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cases.audit import Actor
 from cases.mail.inbound import customer_for_email, receipt_queue
-from cases.models import Order, SupportCase
+from cases.models import CaseMessage, Order, SupportCase
 from cases.services import case_create
 from cases.shopify_export import order_number_key
 from supportdesk.forms import SingleLineField, SubmissionKeyForm
@@ -102,6 +102,16 @@ def contact_case_create(
             author_name=name,
             submission_key=submission_key,
         )
+        if order_number_key(order_number) and order is None:
+            # Shown to agents only, because saying that no order matched
+            # would let anyone test which order numbers belong to an address.
+            CaseMessage.objects.create(
+                case=case,
+                kind=CaseMessage.Kind.NOTE,
+                author_name="Contact form",
+                body=f"The customer gave the order number {order_number}, but "
+                f"no order with that number has the address {email}.",
+            )
         receipt_queue(case=case, address=email)
         return case
 

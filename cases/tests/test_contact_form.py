@@ -125,6 +125,35 @@ def test_order_linked_only_with_matching_email(
     assert second.order is None
 
 
+def test_unknown_order_number_kept_for_agents(
+    client, agent_client, django_capture_on_commit_callbacks
+):
+    submit(client, django_capture_on_commit_callbacks, order_number="999999")
+
+    case = SupportCase.objects.get()
+    note = case.messages.get(kind=CaseMessage.Kind.NOTE)
+    assert case.order is None
+    assert note.body == (
+        "The customer gave the order number 999999, but no order with that "
+        "number has the address zoe.contact@example.org."
+    )
+    assert (
+        "999999"
+        in agent_client.get(
+            reverse("cases:detail", args=[case.reference])
+        ).content.decode()
+    )
+    assert "999999" not in mail.outbox[0].body
+
+
+def test_matched_order_number_adds_no_note(client, django_capture_on_commit_callbacks):
+    import_order("#1032", "zoe.contact@example.org")
+
+    submit(client, django_capture_on_commit_callbacks, order_number="1032")
+
+    assert not CaseMessage.objects.filter(kind=CaseMessage.Kind.NOTE).exists()
+
+
 def test_invalid_form_errors_linked_to_fields(client):
     response = client.post(
         reverse("mail:contact"), {**VALID, "email": "not-an-address", "message": ""}
