@@ -1,7 +1,8 @@
-"""The environment that bin/demo gives its server and worker."""
+"""The environment of bin/demo, and manage.py without one."""
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -39,3 +40,25 @@ def test_demo_script_uses_this_environment():
     script = (REPOSITORY / "bin" / "demo").read_text()
 
     assert ". bin/_demo_env.sh" in script
+
+
+def test_manage_py_without_secret_key_prints_one_line():
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "supportdesk.settings",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=REPOSITORY,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: SECRET_KEY is missing. Set it to a long random string, or set "
+        "DEBUG=1 for local development.\n"
+    )
+    assert result.stdout == ""
