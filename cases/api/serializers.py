@@ -60,7 +60,9 @@ class OrderSerializer(serializers.ModelSerializer):
         help_text="Refunded through Supportdesk and by the shop itself."
     )
     refundable = serializers.SerializerMethodField(
-        help_text="What may still be refunded, before requests that await a decision."
+        help_text="What may still be refunded: the amount paid, less refunds "
+        "and less what requests awaiting a decision ask for. Those requests "
+        "also hold their units, which quantity_refundable leaves out."
     )
 
     class Meta:
@@ -93,7 +95,9 @@ class OrderSerializer(serializers.ModelSerializer):
         )
 
     def get_refundable(self, order) -> str:
-        return amount_text(order.refundable_minor, order.currency)
+        # pending_refund_minor is annotated by orders_visible_to_user().
+        refundable = max(0, order.refundable_minor - order.pending_refund_minor)
+        return amount_text(refundable, order.currency)
 
 
 class OrderDetailSerializer(OrderSerializer):
