@@ -322,6 +322,9 @@ class SupportCase(models.Model):
     # paused (pending or solved) or when no target applies; take next and
     # the queue sort on it.
     sla_due_at = models.DateTimeField(null=True, blank=True)
+    # Hidden key of the contact form that opened the case, unique so that a
+    # repeated submission finds this case (supportdesk.submissions).
+    submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     # Business minutes spent paused so far; both due times move by this much.
     sla_paused_minutes = models.PositiveIntegerField(default=0)
@@ -550,6 +553,9 @@ class CaseMessage(models.Model):
     author_name = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Hidden key of the customer's message form, unique so that a repeated
+    # submission finds this message (supportdesk.submissions).
+    submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from agents.models import Agent, Membership
@@ -203,7 +204,17 @@ def orders_visible_to_user(user) -> QuerySet[Order]:
     """
     if role_of(user) is None:
         return Order.objects.none()
-    return Order.objects.all()
+    # What the refund requests awaiting a decision ask for, as the refund
+    # form's eligibility check counts it, for the API's refundable amount.
+    return Order.objects.annotate(
+        pending_refund_minor=Coalesce(
+            Sum(
+                "refund_requests__requested_minor",
+                filter=Q(refund_requests__status="requested"),
+            ),
+            0,
+        )
+    )
 
 
 def case_for_user(user, reference: str) -> SupportCase:

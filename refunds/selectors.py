@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
@@ -21,19 +22,69 @@ from refunds.models import (
     RefundRequest,
     parse_refund_reference,
 )
+from supportdesk.errors import DomainError
 from supportdesk.money import to_minor
 
 if TYPE_CHECKING:
     # Only in the type stubs (requirements-dev.txt), not needed at run time.
     from django_stubs_ext import WithAnnotations
 
+logger = logging.getLogger(__name__)
+# (policy id, updated_at) pairs already logged as misconfigured, so a broken
+# policy is logged once per process and not on every request.
+_logged_misconfigured: set[tuple[int, object]] = set()
+
+
+class PolicyMisconfigured(DomainError):
+    """The stored refund policy has a value that the rules cannot use."""
+
+    status_code = 503
+    code = "policy_misconfigured"
+
 
 def active_policy() -> RefundPolicy:
-    """Return the active policy, or the defaults when none is saved yet."""
+    """Return the active policy, or the defaults when none is saved yet.
+
+    Raises PolicyMisconfigured when the stored policy has an unusable time
+    zone or currency, such as one saved before the admin validated them.
+    """
+    policy = stored_active_policy()
+    problems = policy.configuration_errors()
+    if problems:
+        key = (policy.pk, policy.updated_at)
+        if key not in _logged_misconfigured:
+            _logged_misconfigured.add(key)
+            logger.error(
+                "Refund policy %s is misconfigured: %s",
+                policy.pk,
+                " ".join(problems),
+                extra={"policy": policy.pk},
+            )
+        raise PolicyMisconfigured(
+            "Refunds are unavailable for the moment because the shop's refund "
+            "policy is misconfigured. Try again later, or write to us through "
+            "the contact form."
+        )
+    return policy
+
+
+def stored_active_policy() -> RefundPolicy:
+    """Return the active policy as stored, without checking its values."""
     policy = RefundPolicy.objects.filter(is_active=True).first()
     if policy is None:
         policy = RefundPolicy(name="Default policy", currency=settings.SHOP_CURRENCY)
     return policy
+
+
+def return_instructions(refund: RefundRequest) -> str:
+    """Return the policy's next steps while the request awaits a decision.
+
+    Reads the stored policy without checking it, so a misconfigured time zone
+    or currency does not hide a request's status from its customer.
+    """
+    if refund.status != RefundRequest.Status.REQUESTED:
+        return ""
+    return stored_active_policy().return_instructions.strip()
 
 
 def order_for_customer(number: str, email: str) -> Order | None:

@@ -185,6 +185,7 @@ def _status_page(request, refund, form, status=200):
         "timeline": public_timeline(refund),
         "message_form": form,
         "can_write": refund.case is not None and refund.case.status != "closed",
+        "return_instructions": selectors.return_instructions(refund),
     }
     return render_page(
         request,
@@ -209,6 +210,7 @@ def refund_status_message(request: HtmxHttpRequest, token: str) -> HttpResponse:
                 case=refund.case,
                 actor=Actor.customer(refund.order.customer_name or refund.order.email),
                 body=form.cleaned_data["body"],
+                submission_key=form.cleaned_data["submission_key"],
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)

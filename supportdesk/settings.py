@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "supportdesk.htmx.HtmxLoginRedirectMiddleware",
+    "refunds.middleware.PolicyMisconfiguredMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
 ]
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from agents.models import Team
 from cases.models import CaseMessage, Order, OrderLine, SupportCase
 from cases.services import MAX_MESSAGE_LENGTH
-from supportdesk.api.fields import TextField
+from supportdesk.api.fields import SingleLineTextField, TextField
 from supportdesk.money import from_minor
 
 PRIORITY_NAMES = {
@@ -60,7 +60,9 @@ class OrderSerializer(serializers.ModelSerializer):
         help_text="Refunded through Supportdesk and by the shop itself."
     )
     refundable = serializers.SerializerMethodField(
-        help_text="What may still be refunded, before requests that await a decision."
+        help_text="What may still be refunded: the amount paid, less refunds "
+        "and less what requests awaiting a decision ask for. Those requests "
+        "also hold their units, which quantity_refundable leaves out."
     )
 
     class Meta:
@@ -93,7 +95,9 @@ class OrderSerializer(serializers.ModelSerializer):
         )
 
     def get_refundable(self, order) -> str:
-        return amount_text(order.refundable_minor, order.currency)
+        # pending_refund_minor is annotated by orders_visible_to_user().
+        refundable = max(0, order.refundable_minor - order.pending_refund_minor)
+        return amount_text(refundable, order.currency)
 
 
 class OrderDetailSerializer(OrderSerializer):
@@ -218,7 +222,7 @@ class CaseListQuerySerializer(serializers.Serializer):
 
 
 class CaseCreateSerializer(serializers.Serializer):
-    subject = TextField(max_length=200)
+    subject = SingleLineTextField(max_length=200)
     body = TextField(
         max_length=MAX_MESSAGE_LENGTH,
         required=False,
@@ -226,12 +230,12 @@ class CaseCreateSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The customer's first message, if any.",
     )
-    order_number = serializers.CharField(
+    order_number = SingleLineTextField(
         required=False, max_length=64, help_text="Links the case to this order."
     )
     team = serializers.SlugField(required=False, help_text="A team's slug.")
     priority = PriorityField(required=False, default=SupportCase.Priority.NORMAL)
-    author_name = TextField(
+    author_name = SingleLineTextField(
         required=False,
         default="",
         allow_blank=True,

@@ -82,6 +82,37 @@ def test_order_detail_shows_refundable_quantity(agent, policy):
     assert data["lines"][1]["unit_price"] == "30.00"
 
 
+def test_refundable_leaves_out_pending_requests(agent, supervisor, policy):
+    make_order()
+    client = client_for(agent.user)
+    filed = client.post(
+        "/api/v1/refunds/",
+        {
+            "order_number": "#1001",
+            "lines": [{"position": 2, "quantity": 1}],
+            "reason_code": "damaged",
+        },
+        format="json",
+    ).json()
+    before = client.get("/api/v1/orders/1001/").json()
+
+    client_for(supervisor.user).post(
+        f"/api/v1/refunds/{filed['reference']}/reject/",
+        {"reason": "Not damaged."},
+        format="json",
+    )
+    after = client.get("/api/v1/orders/1001/").json()
+    listed = client.get("/api/v1/orders/", {"number": "1001"}).json()
+
+    assert filed["requested_amount"] == "30.00"
+    assert before["paid"] == "210.00"
+    assert before["refundable"] == "180.00"
+    assert before["lines"][1]["quantity_refundable"] == 1
+    assert after["refundable"] == "210.00"
+    assert after["lines"][1]["quantity_refundable"] == 2
+    assert listed["results"][0]["refundable"] == "210.00"
+
+
 def test_order_detail_etag_and_unknown(agent):
     make_order()
     client = client_for(agent.user)

@@ -827,7 +827,12 @@ def test_public_htmx_post_needs_csrf_token(policy, refunds_team):
 
     rejected = client.post(url, {"body": "no token"}, headers=HTMX)
     plain = client.post(url, {"body": "no token"})
-    accepted = client.post(url, {"body": "ok"}, headers={**HTMX, **csrf_header(page)})
+    key = re.search(r'name="submission_key" value="([^"]+)"', page).group(1)
+    accepted = client.post(
+        url,
+        {"body": "ok", "submission_key": key},
+        headers={**HTMX, **csrf_header(page)},
+    )
 
     assert rejected.status_code == 403
     assert plain.status_code == 403

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from cases.api.serializers import amount_text
 from refunds.models import RefundLine, RefundRequest
 from refunds.services import MAX_REASON_LENGTH
-from supportdesk.api.fields import AmountField, TextField
+from supportdesk.api.fields import AmountField, SingleLineTextField, TextField
 
 
 class RefundLineSerializer(serializers.ModelSerializer):
@@ -137,7 +137,7 @@ class RefundLineInputSerializer(serializers.Serializer):
 
 
 class RefundCreateSerializer(serializers.Serializer):
-    order_number = serializers.CharField(max_length=64)
+    order_number = SingleLineTextField(max_length=64)
     lines = RefundLineInputSerializer(  # type: ignore[call-arg]  # the stubs lack ListSerializer's max_length
         many=True, allow_empty=False, max_length=500
     )

@@ -63,6 +63,23 @@
     if (announcer) announcer.textContent = message.textContent.trim();
   });
 
+  // The refund form's eligibility box lists quantity errors with ids such as
+  // id_qty-7_error. After htmx swaps the box, mark each quantity input
+  // invalid and point it at its message, or clear both when it has none.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "eligibility") return;
+    document.querySelectorAll("input.qty-input").forEach(function (input) {
+      var message = document.getElementById(input.id + "_error");
+      if (message) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", message.id);
+      } else {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
+    });
+  });
+
   // A form submitted the classic way disables its button, so a double click
   // sends one request. The server also ignores a repeated submission.
   document.addEventListener("submit", function (event) {

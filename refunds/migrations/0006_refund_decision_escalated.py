@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('refunds', '0003_idempotency_response_headers'),
+        ('refunds', '0005_policy_return_instructions'),
     ]
 
     operations = [
