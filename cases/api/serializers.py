@@ -245,7 +245,7 @@ class CaseCreateSerializer(serializers.Serializer):
 
 
 class CaseUpdateSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=SupportCase.Status.values, required=False)
+    status = serializers.ChoiceField(choices=SupportCase.Status.choices, required=False)
     status_reason = TextField(
         required=False, default="", allow_blank=True, max_length=500
     )
@@ -284,7 +284,7 @@ class MessageCreateSerializer(serializers.Serializer):
         "since, the reply is held with a 409.",
     )
     status = serializers.ChoiceField(
-        choices=SupportCase.Status.values,
+        choices=SupportCase.Status.choices,
         required=False,
         help_text="Replies only: the status the case moves to with the reply, "
         "such as pending or solved. A status the case cannot move to gives a "
