@@ -1,9 +1,17 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
+from django.utils.translation import ngettext
 
 from agents.models import Agent, BusinessHours, Holiday, Membership, Team
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class MembershipInline(admin.TabularInline):
@@ -21,6 +29,10 @@ class BusinessHoursInline(admin.TabularInline):
 class HolidayInline(admin.TabularInline):
     model = Holiday
     extra = 0
+
+
+class _MemberCount(TypedDict):
+    member_count: int
 
 
 @admin.register(Team)
@@ -41,7 +53,7 @@ class TeamAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(member_count=Count("memberships"))
 
     @admin.display(description="Members", ordering="member_count")
-    def member_count(self, team: Team) -> int:
+    def member_count(self, team: WithAnnotations[Team, _MemberCount]) -> int:
         return team.member_count
 
 
@@ -89,11 +101,17 @@ class AgentAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 return
-        self.message_user(
-            request,
-            f"{queryset.count()} agents are now {status}; {returned} cases went "
-            "back to the queue.",
-        )
+        agents = ngettext(
+            "{count} agent is now {status}.",
+            "{count} agents are now {status}.",
+            queryset.count(),
+        ).format(count=queryset.count(), status=status)
+        cases = ngettext(
+            "{count} case went back to the queue.",
+            "{count} cases went back to the queue.",
+            returned,
+        ).format(count=returned)
+        self.message_user(request, f"{agents} {cases}")
 
     def save_model(self, request, obj: Agent, form, change) -> None:
         super().save_model(request, obj, form, change)

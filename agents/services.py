@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -55,7 +56,7 @@ def agent_create(
     email: str = "",
     is_supervisor: bool = False,
     approval_limit: Decimal = Decimal("100"),
-    teams: list[Team] = (),
+    teams: Iterable[Team] = (),
 ) -> Agent:
     """Create a user with an agent profile in ``teams``."""
     with transaction.atomic():

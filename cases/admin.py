@@ -40,7 +40,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderLine
-    fields = [
+    fields = (
         "position",
         "name",
         "sku",
@@ -48,7 +48,7 @@ class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
         "quantity_reserved",
         "line_total",
         "is_gift_card",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description="Total")
@@ -88,13 +88,13 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class CaseMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CaseMessage
-    fields = ["created_at", "kind", "author_name", "body"]
+    fields = ("created_at", "kind", "author_name", "body")
     readonly_fields = fields
 
 
 class CaseEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AuditEvent
-    fields = ["occurred_at", "action", "actor_name", "reason", "changes"]
+    fields = ("occurred_at", "action", "actor_name", "reason", "changes")
     readonly_fields = fields
     verbose_name_plural = "history"
 
@@ -112,6 +112,9 @@ class SupportCaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "order",
         "created_at",
     ]
+    # The reference cell links to the agents' case page, and a link inside
+    # the admin's own change link would nest one <a> in another.
+    list_display_links = ["subject"]
     # Every filter lists a small table (agents, teams) or fixed choices.
     # RelatedOnlyFieldListFilter and date_hierarchy would each scan the whole
     # case table for their choices; orders are found through the search box.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
@@ -143,7 +144,7 @@ def schedule_dispatch(team_ids: Iterable[int | None]) -> None:
     """Run the automatic assignment of ``team_ids`` after the commit."""
     pending = {pk for pk in team_ids if pk is not None}
     for team_id in sorted(pending):
-        transaction.on_commit(lambda team_id=team_id: team_dispatch(team_id=team_id))
+        transaction.on_commit(partial(team_dispatch, team_id=team_id))
 
 
 def team_dispatch(*, team_id: int) -> list[SupportCase]:
@@ -170,7 +171,9 @@ def team_dispatch(*, team_id: int) -> list[SupportCase]:
                 .select_for_update(skip_locked=True, of=("self",))
                 .first()
             )
-            membership = _pick_member(team) if case is not None else None
+            if case is None:
+                break
+            membership = _pick_member(team)
             if membership is None:
                 break
             if not _claim(case, membership.agent):

@@ -111,6 +111,7 @@ EVENT_LABELS = {
     "refunds.refund.approved": "approved the refund",
     "refunds.refund.rejected": "rejected the refund",
     "refunds.refund.cancelled": "cancelled the refund",
+    "refunds.refund.escalated": "sent the refund to a supervisor",
     "refunds.refund.refunded": "marked the refund as paid back",
     "refunds.refund.shop_failed": "recorded that the shop could not pay the refund",
     "refunds.outbox.retried": "retried a delivery",
@@ -146,8 +147,9 @@ def _value_text(field: str, value: Any) -> str:
 
     if value is None or value == "":
         return "none"
-    labels = {
+    labels_by_field: dict[str, dict[Any, str]] = {
         "status": dict(SupportCase.Status.choices),
         "priority": dict(SupportCase.Priority.choices),
-    }.get(field, {})
+    }
+    labels = labels_by_field.get(field, {})
     return str(labels.get(value, value)).lower() if labels else str(value)

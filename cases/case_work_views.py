@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from cases import assignment, merging, presence, selectors, tagging
 from cases.audit import Actor
 from cases.forms import AgentStatusForm, MergeForm, TagForm, TagRemoveForm
 from cases.models import CaseMerge, SupportCase
-from cases.views import agent_required, case_action
+from cases.views import AgentRequest, agent_required, case_action
 from supportdesk.errors import DomainError
 
 
@@ -27,6 +28,7 @@ case_tag_add = case_action(
         case=case, actor=_actor(request), name=data["tag"]
     ),
     "Tag added.",
+    place="tags",
 )
 case_tag_remove = case_action(
     "tag",
@@ -35,10 +37,11 @@ case_tag_remove = case_action(
         case=case, actor=_actor(request), tag=data["tag"]
     ),
     "Tag removed.",
+    place="tags",
 )
 
 
-def _merge(request: HttpRequest, case: SupportCase, data: dict) -> None:
+def _merge(request: AgentRequest, case: SupportCase, data: dict) -> None:
     try:
         target = selectors.case_for(request.agent, data["target"])
     except Http404:
@@ -56,7 +59,7 @@ case_merge = case_action("merge", MergeForm, _merge, "Cases merged.")
 @require_POST
 @agent_required
 def case_merge_undo(
-    request: HttpRequest, reference: str, merge_id: int
+    request: AgentRequest, reference: str, merge_id: int
 ) -> HttpResponse:
     case = selectors.case_for(request.agent, reference)
     merge = CaseMerge.objects.filter(pk=merge_id, target=case).first()
@@ -75,7 +78,7 @@ def case_merge_undo(
 
 @require_POST
 @agent_required
-def case_presence(request: HttpRequest, reference: str) -> HttpResponse:
+def case_presence(request: AgentRequest, reference: str) -> HttpResponse:
     """Record that the agent has the case open; return who else is there.
 
     The page posts the case version it shows, so the response also warns
@@ -103,7 +106,7 @@ def case_presence(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_POST
 @agent_required
-def agent_status(request: HttpRequest) -> HttpResponse:
+def agent_status(request: AgentRequest) -> HttpResponse:
     form = AgentStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose available, away or offline.")
@@ -119,7 +122,15 @@ def agent_status(request: HttpRequest) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             status = form.cleaned_data["status"]
-            note = f" {len(returned)} cases went back to the queue." if returned else ""
+            note = (
+                ngettext(
+                    " {count} case went back to the queue.",
+                    " {count} cases went back to the queue.",
+                    len(returned),
+                ).format(count=len(returned))
+                if returned
+                else ""
+            )
             messages.success(request, f"Your status is now {status}.{note}")
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

@@ -66,10 +66,11 @@ def _renew_tokens(keys: Iterable[str]) -> None:
     cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=TOKEN_TIMEOUT)
 
 
-def cached_counts(
-    owner: str,
-    requests: list[tuple[str, list[str], bool, Callable[[], int]]],
-) -> dict[str, int]:
+# (name, scope keys, depends on the clock, count function)
+CountRequest = tuple[str, list[str], bool, Callable[[], int]]
+
+
+def cached_counts(owner: str, requests: list[CountRequest]) -> dict[str, int]:
     """Return a count for each request, from the cache where it is fresh.
 
     Each request is (name, scope keys, depends on the clock, count

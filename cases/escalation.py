@@ -79,6 +79,10 @@ def _escalate(case: SupportCase, actor: Actor, now: datetime) -> Breach:
         target, due_at = "resolution", case.resolution_due_at
         case.resolution_breached_at = now
         fields = ["resolution_breached_at"]
+    if due_at is None:
+        # The SLA sets both targets together with sla_due_at, which BREACHED
+        # requires, so a missing one is inconsistent data.
+        raise ValueError(f"{case.reference} is due but has no {target} target.")
     old_priority = case.priority
     case.priority = min(old_priority + 1, SupportCase.Priority.URGENT)
     fields.append("priority")

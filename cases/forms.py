@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import cast
+
 from django import forms
 
 from agents.models import Agent, Team
@@ -55,10 +58,10 @@ class QueueFilterForm(forms.Form):
     tag = forms.CharField(required=False, max_length=50)
     sort = forms.ChoiceField(label="Sort by", choices=SORT_CHOICES, required=False)
 
-    def __init__(self, *args, teams: list[Team] = (), **kwargs) -> None:
+    def __init__(self, *args, teams: Iterable[Team] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.teams = list(teams)
-        self.fields["team"].choices = [
+        cast(forms.TypedChoiceField, self.fields["team"]).choices = [
             ("", "All teams"),
             *[(team.pk, team.name) for team in self.teams],
         ]
@@ -110,6 +113,15 @@ class MessageForm(forms.Form):
     )
     # The case version the agent saw; a reply to an older version is held.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ReplyForm(MessageForm):
+    """A reply, and the status that the "Send and ..." buttons set with it."""
+
+    status = forms.ChoiceField(
+        choices=[("", "Keep the status"), *SupportCase.Status.choices],
+        required=False,
+    )
 
 
 class StatusForm(forms.Form):
@@ -184,7 +196,7 @@ class BulkActionForm(forms.Form):
         kwargs.setdefault("auto_id", "id_bulk_%s")
         super().__init__(*args, **kwargs)
         self.agents = {str(agent.pk): agent for agent in agents}
-        self.fields["assignee"].choices = [
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("me", "Me"),
             ("nobody", "Nobody (return to the queue)"),
             *[(pk, agent.display_name) for pk, agent in self.agents.items()],

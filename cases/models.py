@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.indexes import GinIndex
@@ -294,7 +296,14 @@ class SupportCase(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Raised by one on every change, so a form can tell that it is stale.
     version = models.PositiveIntegerField(default=1)
-    tags = models.ManyToManyField("Tag", blank=True, related_name="cases")
+    # Annotated because django-stubs 6.1 cannot infer the type of a
+    # ManyToManyField to a model named by a string.
+    tags: models.ManyToManyField[Tag, Any] = models.ManyToManyField(
+        "Tag", blank=True, related_name="cases"
+    )
+    # Where the case was in the queues when a service locked it, for
+    # cases.services._touch(). Set only on locked instances.
+    _queue_before: tuple[int | None, int | None]
     # Set when this case was merged into another one; its reference then
     # redirects there.
     merged_into = models.ForeignKey(
@@ -313,6 +322,9 @@ class SupportCase(models.Model):
     # paused (pending or solved) or when no target applies; take next and
     # the queue sort on it.
     sla_due_at = models.DateTimeField(null=True, blank=True)
+    # Hidden key of the contact form that opened the case, unique so that a
+    # repeated submission finds this case (supportdesk.submissions).
+    submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     # Business minutes spent paused so far; both due times move by this much.
     sla_paused_minutes = models.PositiveIntegerField(default=0)
@@ -541,6 +553,9 @@ class CaseMessage(models.Model):
     author_name = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Hidden key of the customer's message form, unique so that a repeated
+    # submission finds this message (supportdesk.submissions).
+    submission_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -93,6 +93,10 @@ def total_mismatch(order: ParsedOrder, residue: int) -> str:
     def amount(minor: int) -> str:
         return str(from_minor(minor, order.currency))
 
+    if order.total_minor is None:
+        raise ValueError(
+            f"Order {order.number} has no Total; call allocate_order_amounts() first."
+        )
     items = sum(line.unit_price_minor * line.quantity for line in order.lines)
     expected = order.total_minor - residue
     if order.taxes_included:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from django.core.cache import cache
+from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
@@ -78,7 +80,9 @@ class RedisPresence:
         seen_key = cache.make_key(f"presence:{case_id}:seen")
         typing_key = cache.make_key(f"presence:{case_id}:typing")
         names_key = cache.make_key(f"presence:{case_id}:names")
-        pipe = cache.client.get_client(write=True).pipeline(transaction=True)
+        # _backend() chose this class because the cache is django-redis's.
+        redis_cache = cast(RedisCache, cache)
+        pipe = redis_cache.client.get_client(write=True).pipeline(transaction=True)
         pipe.zadd(seen_key, {agent_id: now + PRESENCE_TTL})
         pipe.hset(names_key, str(agent_id), name)
         if typing:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.http import QueryDict
@@ -25,7 +26,7 @@ from cases.selectors import (
     cases_of_teams,
     cases_visible_to,
 )
-from refunds.models import RefundRequest
+from refunds.models import RefundDecision, RefundRequest
 
 # Cases whose SLA due time falls within this window are "breaching soon";
 # cases already past it are included.
@@ -106,10 +107,26 @@ def queue_for(
     sort = filters.sort if filters.sort != "relevance" or filters.q else "due"
     if filters.q:
         cases = search.filter_cases(cases, filters.q, ranked=sort == "relevance")
+    if filters.view == "refunds":
+        cases = _with_recommendation(cases)
     return (
         cases.select_related("team", "assignee", "customer", "order")
         .prefetch_related("tags")
         .order_by(*SORTS[sort])
+    )
+
+
+def _with_recommendation(cases: QuerySet[SupportCase]) -> QuerySet[SupportCase]:
+    """Annotate each case with its agent's recommendation to a supervisor."""
+    escalations = RefundDecision.objects.filter(
+        refund__case=OuterRef("pk"),
+        refund__status=RefundRequest.Status.REQUESTED,
+        kind=RefundDecision.Kind.ESCALATED,
+    ).order_by("-created_at", "-id")
+    return cases.annotate(
+        recommended_minor=Subquery(escalations.values("amount_minor")[:1]),
+        recommended_currency=Subquery(escalations.values("currency")[:1]),
+        recommended_by=Subquery(escalations.values("actor_name")[:1]),
     )
 
 
@@ -231,12 +248,19 @@ def view_counts(
     now = timezone.now()
     team_owner = _team_owner(agent, teams)
     agent_owner = f"agent-{agent.pk}-{team_owner}"
-    own, alone, shared = [], [], []
+    own: list[counts.CountRequest] = []
+    alone: list[counts.CountRequest] = []
+    shared: list[counts.CountRequest] = []
     for view in views:
         filters = parse(QueryDict(view.query))
         timed = filters.view == "breaching"
         scopes = count_scopes(agent, filters, teams)
-        request = (view.query, scopes, timed, _counter(agent, filters, now))
+        request = (
+            view.query,
+            scopes,
+            timed,
+            partial(count_for, agent, filters, now=now),
+        )
         if _counts_own_cases(filters):
             own.append(request)
             continue
@@ -247,7 +271,9 @@ def view_counts(
                 view.query,
                 [scope for scope in scopes if scope != agent_scope],
                 timed,
-                _counter(agent, filters, now, cases_of_teams(agent)),
+                partial(
+                    count_for, agent, filters, now=now, within=cases_of_teams(agent)
+                ),
             )
         )
     own.append(
@@ -255,7 +281,7 @@ def view_counts(
             OUTSIDE_TEAMS,
             [counts.agent_scope(agent.pk)],
             False,
-            lambda: cases_assigned_outside_teams(agent).count(),
+            cases_assigned_outside_teams(agent).count,
         )
     )
     numbers = counts.cached_counts(agent_owner, own)
@@ -274,12 +300,3 @@ def _team_owner(agent: Agent, teams: list[Team]) -> str:
         )
         return "supervisors-" + "-".join(str(pk) for pk in sorted(member_ids))
     return "teams-" + "-".join(str(pk) for pk in sorted(team.pk for team in teams))
-
-
-def _counter(
-    agent: Agent,
-    filters: QueueFilters,
-    now: datetime,
-    within: QuerySet[SupportCase] | None = None,
-) -> Callable[[], int]:
-    return lambda: count_for(agent, filters, now=now, within=within)

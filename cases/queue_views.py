@@ -15,7 +15,7 @@ from agents.models import Agent
 from cases import assignment, bulk, queue, saved_views
 from cases.audit import Actor
 from cases.forms import BulkActionForm, QueueFilterForm, SavedViewForm, filters_parser
-from cases.views import agent_required
+from cases.views import AgentRequest, agent_required
 from supportdesk.errors import DomainError
 from supportdesk.htmx import render_page, wants_partial
 from supportdesk.pagination import CappedPaginator
@@ -31,7 +31,7 @@ class QueuePaginator(CappedPaginator):
 
 @require_GET
 @agent_required
-def queue_page(request: HttpRequest) -> HttpResponse:
+def queue_page(request: AgentRequest) -> HttpResponse:
     agent = request.agent
     teams = queue.visible_teams(agent)
     form = QueueFilterForm(request.GET, teams=teams)
@@ -62,7 +62,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @agent_required
-def queue_counts(request: HttpRequest) -> HttpResponse:
+def queue_counts(request: AgentRequest) -> HttpResponse:
     """Return the views' counts as out-of-band swaps, for htmx polling.
 
     The fragment means nothing as a page, so a plain request goes to the
@@ -100,7 +100,7 @@ def _normalized(query: QueryDict) -> str:
 
 @require_POST
 @agent_required
-def take_next(request: HttpRequest) -> HttpResponse:
+def take_next(request: AgentRequest) -> HttpResponse:
     try:
         case = assignment.case_take_next(
             agent=request.agent, actor=Actor.for_user(request.user)
@@ -114,7 +114,7 @@ def take_next(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @agent_required
-def saved_view_create(request: HttpRequest) -> HttpResponse:
+def saved_view_create(request: AgentRequest) -> HttpResponse:
     form = SavedViewForm(request.POST)
     if form.is_valid():
         try:
@@ -129,13 +129,14 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Saved the view {view.name!r}.")
             return redirect(f"{reverse('cases:queue')}?{view.query}")
     else:
-        messages.error(request, " ".join(form.errors.get("name", ["Invalid view."])))
+        errors = form.errors.get("name", ["Invalid view."])
+        messages.error(request, " ".join(map(str, errors)))
     return redirect(_back_to_queue(request))
 
 
 @require_POST
 @agent_required
-def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+def saved_view_delete(request: AgentRequest, view_id: int) -> HttpResponse:
     try:
         saved_views.saved_view_delete(agent=request.agent, view_id=view_id)
     except DomainError as exc:
@@ -147,11 +148,11 @@ def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
 
 @require_POST
 @agent_required
-def bulk_action(request: HttpRequest) -> HttpResponse:
+def bulk_action(request: AgentRequest) -> HttpResponse:
     form = BulkActionForm(request.POST, agents=Agent.objects.order_by("display_name"))
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+            messages.error(request, " ".join(map(str, errors)))
         return redirect(_back_to_queue(request))
     data = form.cleaned_data
     try:

@@ -6,8 +6,9 @@ service changes its text. SQLite keeps the documents in the FTS5 table
 in CaseSearchVector behind a GIN index. Both store the words that words()
 finds, folded: accents removed and case folded, so ``demande`` and
 ``demandé`` find each other on either database, and an email address or a
-host name is split into words the same way on both. Every search word
-matches as a prefix, and a case must contain all of them.
+host name is split into words the same way on both. Emoji and other
+symbols are stored as code point words, since both tokenizers drop them.
+Every search word matches as a prefix, and a case must contain all of them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ MAX_TERMS = 8
 MAX_BODY_CHARS = 200_000
 # Letters and digits; the underscore separates words, as in FTS5.
 WORD = re.compile(r"[^\W_]+")
+# A word, or one character that is neither a word character nor a space.
+TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
 
 
 def fold(text: str) -> str:
@@ -38,8 +41,21 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Return the folded words of ``text``."""
-    return WORD.findall(fold(text))
+    """Return the folded words of ``text``, each symbol such as 😀 as a word.
+
+    FTS5's unicode61 tokenizer and PostgreSQL's parser both drop symbols, so
+    a symbol (Unicode category So, which covers emoji) is stored and searched
+    as its code point in a word of its own: 😀 becomes ``u01f600``. Six hex
+    digits keep every such word the same length, so a prefix match of one
+    cannot match another. Skin tone modifiers and joiners are dropped.
+    """
+    result = []
+    for token in TOKEN.findall(fold(text)):
+        if WORD.fullmatch(token):
+            result.append(token)
+        elif unicodedata.category(token) == "So":
+            result.append(f"u{ord(token):06x}")
+    return result
 
 
 def search_terms(query: str) -> list[str]:
@@ -97,7 +113,7 @@ def filter_cases(
         )
         matches = CaseSearchVector.objects.filter(document=tsquery)
         condition = Q(pk__in=matches.values("case_id"))
-        rank = Subquery(
+        rank: Subquery | RawSQL = Subquery(
             matches.filter(case_id=OuterRef("pk"))
             .annotate(rank=SearchRank(F("document"), tsquery))
             .values("rank")[:1],

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from agents.models import Agent, Membership
@@ -180,7 +181,8 @@ def customer_lifetime(customer_id: int) -> list[CustomerValue]:
         .values("currency")
         .annotate(
             order_count=Count("id"),
-            paid=Sum("paid_minor"),
+            # Not "paid", which would shadow the Order.paid property.
+            paid_total=Sum("paid_minor"),
             refunded=Sum(F("refunded_minor") + F("external_refunded_minor")),
         )
         .order_by("currency")
@@ -189,7 +191,7 @@ def customer_lifetime(customer_id: int) -> list[CustomerValue]:
         CustomerValue(
             currency=row["currency"],
             orders=row["order_count"],
-            paid=Money(row["paid"] or 0, row["currency"]),
+            paid=Money(row["paid_total"] or 0, row["currency"]),
             refunded=Money(row["refunded"] or 0, row["currency"]),
         )
         for row in rows
@@ -226,7 +228,17 @@ def orders_visible_to_user(user) -> QuerySet[Order]:
     """
     if role_of(user) is None:
         return Order.objects.none()
-    return Order.objects.all()
+    # What the refund requests awaiting a decision ask for, as the refund
+    # form's eligibility check counts it, for the API's refundable amount.
+    return Order.objects.annotate(
+        pending_refund_minor=Coalesce(
+            Sum(
+                "refund_requests__requested_minor",
+                filter=Q(refund_requests__status="requested"),
+            ),
+            0,
+        )
+    )
 
 
 def case_for_user(user, reference: str) -> SupportCase:

@@ -21,6 +21,7 @@ from cases.models import CaseMessage, Customer, Order, SupportCase
 from cases.sla import sla_update
 from cases.surveys.services import survey_create_for_solve
 from supportdesk.errors import DomainError, PermissionDenied, StateConflict
+from supportdesk.submissions import create_once
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +111,12 @@ def case_create(
     team: Team | None = None,
     priority: int = SupportCase.Priority.NORMAL,
     author_name: str = "",
+    submission_key: str | None = None,
 ) -> SupportCase:
-    """Open a case, with the customer's first message when ``body`` is given."""
+    """Open a case, with the customer's first message when ``body`` is given.
+
+    ``submission_key`` is stored for create_once, which checks it.
+    """
     with transaction.atomic():
         now = timezone.now()
         case = SupportCase(
@@ -123,6 +128,7 @@ def case_create(
             priority=priority,
             created_at=now,
             updated_at=now,
+            submission_key=submission_key or None,
         )
         sla_update(case, now=now, recompute=True)
         case.save(force_insert=True)
@@ -164,6 +170,33 @@ def case_reply(
         kind=CaseMessage.Kind.REPLY,
         expected_version=expected_version,
     )
+
+
+REPLY_STATUS_REASON = "Set with the reply."
+
+
+def case_reply_and_set_status(
+    *,
+    case: SupportCase,
+    actor: Actor,
+    body: str,
+    status: str,
+    expected_version: int | None = None,
+) -> CaseMessage:
+    """Send a reply and move the case to ``status``, both or neither.
+
+    The audit log gets the reply and the status change as two events. A
+    status the case cannot move to raises StateConflict, and the reply is
+    then not sent either.
+    """
+    with transaction.atomic():
+        message = case_reply(
+            case=case, actor=actor, body=body, expected_version=expected_version
+        )
+        case_change_status(
+            case=case, actor=actor, status=status, reason=REPLY_STATUS_REASON
+        )
+    return message
 
 
 def case_add_note(*, case: SupportCase, actor: Actor, body: str) -> CaseMessage:
@@ -219,37 +252,60 @@ def _add_agent_message(
 
 
 def case_add_customer_message(
-    *, case: SupportCase, actor: Actor, body: str
+    *, case: SupportCase, actor: Actor, body: str, submission_key: str | None = None
 ) -> CaseMessage:
-    """Add a message from the customer; a pending or solved case opens again."""
+    """Add a message from the customer; a pending or solved case opens again.
+
+    A ``submission_key`` already used on this case returns the message it
+    added, so a double click adds one message.
+    """
     text = _clean_body(body)
-    with transaction.atomic():
-        case = _lock(case)
-        if case.status == SupportCase.Status.CLOSED:
+
+    def add() -> CaseMessage:
+        locked = _lock(case)
+        if locked.status == SupportCase.Status.CLOSED:
             raise StateConflict("This case is closed.")
         message = CaseMessage.objects.create(
-            case=case,
+            case=locked,
             kind=CaseMessage.Kind.CUSTOMER,
             author_name=actor.name[:200],
             body=text,
+            submission_key=submission_key or None,
         )
-        fields = []
-        if case.status in (SupportCase.Status.PENDING, SupportCase.Status.SOLVED):
-            old = case.status
-            case.status = SupportCase.Status.OPEN
-            case.solved_at = None
-            fields += ["status", "solved_at", *sla_update(case, now=timezone.now())]
-            record_event(
-                action="cases.case.status_changed",
-                actor=actor,
-                target=case,
-                case=case,
-                reason="The customer wrote again.",
-                changes={"status": [old, case.status]},
-            )
-        _touch(case, fields, message_added=True)
-        search.index_case(case.pk)
+        _reopen_for_customer(locked, actor)
+        return message
+
+    with transaction.atomic():
+        message, _ = create_once(
+            CaseMessage,
+            submission_key,
+            add,
+            in_scope=lambda existing: existing.case_id == case.pk,
+            out_of_scope="This form was already sent for another request. Reload "
+            "the page and send it again.",
+            lock=lambda: _lock(case),
+        )
     return message
+
+
+def _reopen_for_customer(case: SupportCase, actor: Actor) -> None:
+    """Open a pending or solved case again after the customer wrote."""
+    fields = []
+    if case.status in (SupportCase.Status.PENDING, SupportCase.Status.SOLVED):
+        old = case.status
+        case.status = SupportCase.Status.OPEN
+        case.solved_at = None
+        fields += ["status", "solved_at", *sla_update(case, now=timezone.now())]
+        record_event(
+            action="cases.case.status_changed",
+            actor=actor,
+            target=case,
+            case=case,
+            reason="The customer wrote again.",
+            changes={"status": [old, case.status]},
+        )
+    _touch(case, fields, message_added=True)
+    search.index_case(case.pk)
 
 
 def case_change_status(

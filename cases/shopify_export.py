@@ -60,6 +60,9 @@ FULFILLMENT_STATUSES = {"unfulfilled", "partial", "fulfilled", "restocked"}
 
 MAX_REPORTED_ERRORS = 50
 MAX_ORDER_NAME_LENGTH = 64
+# Units on one line item. Far above any real order, and low enough that the
+# line's price times its quantity stays a sane amount.
+MAX_LINE_QUANTITY = 1_000_000
 _GIFT_CARD_NAME = re.compile(r"gift\s*(card|voucher|certificate)", re.IGNORECASE)
 # Shopify's export writes plain amounts such as 1200, 12.50 or 1.250.
 _AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -588,6 +591,18 @@ class ExportReader:
                 f"{text!r} is not a whole number of units."
                 if text
                 else "The quantity is missing.",
+            )
+            return 0
+        # Count digits first, because int() raises ValueError on strings of
+        # over 4300 digits (the default limit since Python 3.11).
+        if len(text.lstrip("-")) > len(str(MAX_LINE_QUANTITY)) or (
+            int(text) > MAX_LINE_QUANTITY
+        ):
+            shown_text = text if len(text) <= 24 else f"{text[:24]}…"
+            self.error(
+                "Lineitem quantity",
+                f"{shown_text} units is too many for one line item. The maximum is "
+                f"{MAX_LINE_QUANTITY:,}.",
             )
             return 0
         quantity = int(text)

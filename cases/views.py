@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
+from typing import Concatenate, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from agents.models import Agent
 from cases import presence, selectors, services
 from cases.audit import Actor
 from cases.forms import (
@@ -18,33 +21,60 @@ from cases.forms import (
     MergeForm,
     MessageForm,
     PriorityForm,
+    ReplyForm,
     StatusForm,
     TagForm,
 )
 from cases.models import SupportCase
 from refunds.panel import refund_panel_context, refund_panel_forms
 from supportdesk.errors import DomainError
-from supportdesk.htmx import render_page, wants_partial
+from supportdesk.htmx import HtmxHttpRequest, render_page, wants_partial
+
+REPLY_STATUSES = (SupportCase.Status.PENDING, SupportCase.Status.SOLVED)
 
 
-def agent_required(view: Callable) -> Callable:
+@dataclass(frozen=True)
+class ActionDone:
+    """The success message of an htmx action and where the case page shows it.
+
+    ``place`` is the part of the page that the action belongs to: "refund"
+    (the refund panel), "actions" (status, priority, assignment), "tags" or
+    "thread" (replies and notes).
+    """
+
+    message: str
+    place: str
+
+
+class AgentRequest(HtmxHttpRequest):
+    """A request from a logged-in agent, as views under agent_required get it."""
+
+    agent: Agent
+
+
+def agent_required[**P](
+    view: Callable[Concatenate[AgentRequest, P], HttpResponseBase],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
     """Require a logged-in user with an agent profile."""
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(
+        request: HttpRequest, *args: P.args, **kwargs: P.kwargs
+    ) -> HttpResponseBase:
         agent = getattr(request.user, "agent", None)
         if agent is None:
             return render(request, "cases/no_agent_profile.html", status=403)
-        request.agent = agent
-        return view(request, *args, **kwargs)
+        agent_request = cast(AgentRequest, request)
+        agent_request.agent = agent
+        return view(agent_request, *args, **kwargs)
 
     return wrapper
 
 
 @require_GET
 @agent_required
-def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def case_detail(request: AgentRequest, reference: str) -> HttpResponse:
     case = selectors.case_for(request.agent, reference)
     if case.merged_into_id is not None:
         target = selectors.case_for(request.agent, f"C-{case.merged_into_id}")
@@ -55,11 +85,14 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return _case_page(request, case)
 
 
-def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResponse:
+def _case_page(
+    request, case, *, forms=None, status=200, error=None, done=None
+) -> HttpResponse:
+    """Render the case page, with ``done`` after a successful htmx action."""
     context_data = selectors.case_context(case)
     refund = context_data.refund
     page_forms = {
-        "reply": MessageForm(initial={"version": case.version}),
+        "reply": ReplyForm(initial={"version": case.version}),
         "note": MessageForm(),
         "status": StatusForm(initial={"status": case.status}),
         "priority": PriorityForm(initial={"priority": case.priority}),
@@ -78,6 +111,7 @@ def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResp
         "case": case,
         "data": context_data,
         "action_error": error,
+        "done": done,
         "viewers": presence.presence_touch(
             case_id=case.pk,
             agent_id=request.agent.pk,
@@ -90,6 +124,10 @@ def _case_page(request, case, *, forms=None, status=200, error=None) -> HttpResp
             (value, label)
             for value, label in SupportCase.Status.choices
             if case.can_move_to(value)
+        ],
+        # The statuses of the "Send and ..." buttons of the reply form.
+        "reply_statuses": [
+            status for status in REPLY_STATUSES if case.can_move_to(status)
         ],
     }
     return render_page(
@@ -106,13 +144,16 @@ def answer_case_action(
     perform: Callable[[dict], object],
     success: str,
     trigger: str,
+    place: str,
 ) -> HttpResponse:
     """Run one POST action shown on the case page and answer it.
 
     ``perform(cleaned_data)`` calls the service. Errors come back on the
     form: htmx swaps the case's main area with status 422 (or the error's own
     4xx), and a plain POST gets the whole page. Success redirects to the case
-    page, or for htmx re-renders its main area and fires ``trigger``.
+    page, or for htmx re-renders its main area and fires ``trigger``. The
+    ``success`` message then appears at ``place`` (see ActionDone), where
+    static/js/app.js moves focus if the swap removed the focused control.
     """
     if not form.is_valid():
         return _case_page(request, case, forms={form_name: form}, status=422)
@@ -136,7 +177,7 @@ def answer_case_action(
         )
     case.refresh_from_db()
     if wants_partial(request):
-        response = _case_page(request, case)
+        response = _case_page(request, case, done=ActionDone(success, place))
         response.headers["HX-Trigger"] = trigger
         return response
     messages.success(request, success)
@@ -156,12 +197,18 @@ def _held_form(form, case: SupportCase):
     return held
 
 
-def case_action(form_name: str, form_class: type, perform: Callable, success: str):
+def case_action(
+    form_name: str,
+    form_class: type,
+    perform: Callable,
+    success: str,
+    place: str = "actions",
+):
     """Build the view of one POST action on a case."""
 
     @require_POST
     @agent_required
-    def view(request: HttpRequest, reference: str) -> HttpResponse:
+    def view(request: AgentRequest, reference: str) -> HttpResponse:
         case = selectors.case_for(request.agent, reference)
         return answer_case_action(
             request,
@@ -171,6 +218,7 @@ def case_action(form_name: str, form_class: type, perform: Callable, success: st
             perform=lambda data: perform(request, case, data),
             success=success,
             trigger="caseUpdated",
+            place=place,
         )
 
     return view
@@ -180,17 +228,48 @@ def _actor(request: HttpRequest) -> Actor:
     return Actor.for_user(request.user)
 
 
-case_reply = case_action(
-    "reply",
-    MessageForm,
-    lambda request, case, data: services.case_reply(
-        case=case,
-        actor=_actor(request),
-        body=data["body"],
-        expected_version=data.get("version"),
-    ),
-    "Reply sent.",
-)
+def _reply(request: HttpRequest, case: SupportCase, data: dict) -> None:
+    if data["status"]:
+        services.case_reply_and_set_status(
+            case=case,
+            actor=_actor(request),
+            body=data["body"],
+            status=data["status"],
+            expected_version=data.get("version"),
+        )
+    else:
+        services.case_reply(
+            case=case,
+            actor=_actor(request),
+            body=data["body"],
+            expected_version=data.get("version"),
+        )
+
+
+@require_POST
+@agent_required
+def case_reply(request: AgentRequest, reference: str) -> HttpResponse:
+    """Send a reply, with the status that "Send and set to pending" or "Send
+    and solve" posts."""
+    case = selectors.case_for(request.agent, reference)
+    form = ReplyForm(request.POST)
+    status = form.data.get("status", "")
+    success = "Reply sent."
+    if status in SupportCase.Status.values:
+        label = SupportCase.Status(status).label.lower()
+        success = f"Reply sent and the case set to {label}."
+    return answer_case_action(
+        request,
+        case,
+        form_name="reply",
+        form=form,
+        perform=lambda data: _reply(request, case, data),
+        success=success,
+        trigger="caseUpdated",
+        place="thread",
+    )
+
+
 case_note = case_action(
     "note",
     MessageForm,
@@ -198,6 +277,7 @@ case_note = case_action(
         case=case, actor=_actor(request), body=data["body"]
     ),
     "Note added.",
+    place="thread",
 )
 case_status = case_action(
     "status",

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_POST
 
 from cases.audit import Actor
 from cases.selectors import cases_visible_to
-from cases.views import agent_required, answer_case_action
+from cases.views import AgentRequest, agent_required, answer_case_action
 from refunds import services
 from refunds.forms import (
     ApproveForm,
     CancelForm,
     ChangeAmountForm,
+    EscalateForm,
     MarkRefundedForm,
     RejectForm,
 )
 from refunds.models import RefundRequest, parse_refund_reference
 
 
-def _refund_for(request: HttpRequest, reference: str) -> RefundRequest:
+def _refund_for(request: AgentRequest, reference: str) -> RefundRequest:
     """Return the refund if its case is visible to the agent, else 404."""
     pk = parse_refund_reference(reference)
     refund = (
@@ -43,8 +44,13 @@ def refund_action(
 
     @require_POST
     @agent_required
-    def view(request: HttpRequest, reference: str) -> HttpResponse:
+    def view(request: AgentRequest, reference: str) -> HttpResponse:
         refund = _refund_for(request, reference)
+        if refund.case is None:
+            raise ValueError(
+                f"Refund {reference} has no case, but _refund_for() returns only "
+                "refunds on a visible case."
+            )
         return answer_case_action(
             request,
             refund.case,
@@ -53,6 +59,7 @@ def refund_action(
             perform=lambda data: perform(request, refund, data),
             success=success,
             trigger="refundDecided",
+            place="refund",
         )
 
     return view
@@ -105,4 +112,15 @@ cancel = refund_action(
         refund=refund, actor=Actor.for_user(request.user), reason=data["reason"]
     ),
     "Refund approval cancelled.",
+)
+escalate = refund_action(
+    "escalate",
+    lambda data, refund: EscalateForm(data, currency=refund.currency),
+    lambda request, refund, data: services.refund_escalate(
+        refund=refund,
+        actor=Actor.for_user(request.user),
+        amount_minor=data["amount"],
+        note=data["reason"],
+    ),
+    "Refund sent to a supervisor.",
 )

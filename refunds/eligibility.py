@@ -320,6 +320,8 @@ def _cancelled_rule(order: Order, policy: RefundPolicy) -> RuleResult:
     The shop chooses whether to refund when it cancels an order, so the
     customer is not told that the refund happened automatically.
     """
+    if order.cancelled_at is None:
+        raise ValueError(f"Order {order.number} is not cancelled.")
     cancelled = _local_date(order.cancelled_at, policy_time_zone(policy))
     if order.refundable_minor == 0:
         return RuleResult(

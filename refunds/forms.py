@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 
 from cases.models import OrderLine
 from refunds.models import RefundRequest
 from refunds.services import MAX_REASON_LENGTH
+from supportdesk.forms import SingleLineField, SubmissionKeyForm
 from supportdesk.money import InvalidAmount, parse_amount
 
 
 class OrderLookupForm(forms.Form):
-    order_number = forms.CharField(
+    order_number = SingleLineField(
+        noun="order number",
         label="Order number",
         max_length=64,
         help_text="As in your confirmation email, for example #1001.",
@@ -42,7 +42,7 @@ class OwnershipCodeForm(forms.Form):
     )
 
 
-class RefundRequestForm(forms.Form):
+class RefundRequestForm(SubmissionKeyForm):
     """Quantities per order line, a reason and an optional description."""
 
     reason_code = forms.ChoiceField(
@@ -61,12 +61,15 @@ class RefundRequestForm(forms.Form):
             "characters (it has %(show_value)s)."
         },
     )
-    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, lines: list[OrderLine], **kwargs):
         super().__init__(*args, **kwargs)
         self.lines = lines
         for line in lines:
+            # The messages name the item, because the eligibility box shows
+            # them away from the table row. Django fills in %(limit_value)s,
+            # so a % in the name is escaped.
+            item = line.name.replace("%", "%%")
             self.fields[self.quantity_field(line)] = forms.IntegerField(
                 label=f"Quantity of {line.name} to return",
                 min_value=0,
@@ -74,14 +77,12 @@ class RefundRequestForm(forms.Form):
                 required=False,
                 initial=0,
                 error_messages={
-                    "invalid": "Enter a whole number of items, such as 1.",
-                    "min_value": "The quantity cannot be negative.",
-                    "max_value": "You ordered %(limit_value)s of this item; "
-                    "enter at most that.",
+                    "invalid": f"{item}: enter a whole number of items, such as 1.",
+                    "min_value": f"{item}: the quantity cannot be negative.",
+                    "max_value": f"{item}: you ordered %(limit_value)s; enter at "
+                    "most %(limit_value)s.",
                 },
             )
-        if not self.is_bound:
-            self.initial["submission_key"] = uuid.uuid4().hex
 
     @staticmethod
     def quantity_field(line: OrderLine) -> str:
@@ -100,7 +101,7 @@ class RefundRequestForm(forms.Form):
         return [(line, self[self.quantity_field(line)]) for line in self.lines]
 
 
-class CustomerMessageForm(forms.Form):
+class CustomerMessageForm(SubmissionKeyForm):
     body = forms.CharField(
         label="Your message",
         max_length=5000,
@@ -156,6 +157,23 @@ class ChangeAmountForm(ApproveForm):
             "At most what the items and shipping are worth. You cannot approve "
             "it above your own limit afterwards."
         )
+
+
+class EscalateForm(ApproveForm):
+    """The amount an agent recommends to a supervisor, and why."""
+
+    reason = forms.CharField(
+        label="Note for the supervisor",
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Supervisors see it in their list. The customer does not.",
+        error_messages={"required": "Tell the supervisor why you recommend this."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].label = "Amount you recommend"
+        self.fields["amount"].help_text = "At most the requested amount."
 
 
 class CancelForm(forms.Form):

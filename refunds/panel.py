@@ -5,16 +5,19 @@ from __future__ import annotations
 from django.forms import Form
 
 from agents.models import Agent
+from cases.audit import Actor
 from refunds.forms import (
     ApproveForm,
     CancelForm,
     ChangeAmountForm,
+    EscalateForm,
     MarkRefundedForm,
     RejectForm,
 )
 from refunds.models import OutboxMessage, RefundDecision, RefundRequest
 from refunds.selectors import active_policy
-from refunds.services.decisions import approval_level
+from refunds.services.decisions import approval_level, check_can_approve
+from supportdesk.errors import PermissionDenied
 from supportdesk.money import Money, limit_to_minor
 
 
@@ -31,6 +34,7 @@ def refund_panel_forms(refund: RefundRequest | None) -> dict[str, Form | None]:
         "reject": RejectForm(),
         "refunded": MarkRefundedForm(),
         "cancel": CancelForm(),
+        "escalate": EscalateForm(currency=refund.currency, initial={"amount": amount}),
     }
 
 
@@ -38,11 +42,15 @@ def refund_panel_context(refund: RefundRequest | None, agent: Agent) -> dict:
     """Return the panel's approval note, decisions and webhook deliveries."""
     if refund is None:
         return {}
+    decisions = list(
+        RefundDecision.objects.filter(refund=refund).order_by("created_at", "id")
+    )
+    escalations = [d for d in decisions if d.kind == RefundDecision.Kind.ESCALATED]
     return {
         "approval_note": approval_note(refund, agent),
-        "refund_decisions": list(
-            RefundDecision.objects.filter(refund=refund).order_by("created_at", "id")
-        ),
+        "escalation": escalations[-1] if escalations else None,
+        "can_escalate": not escalations and _needs_someone_else(refund, agent),
+        "refund_decisions": decisions,
         "refund_deliveries": list(
             OutboxMessage.objects.filter(
                 refund=refund, channel=OutboxMessage.Channel.WEBHOOK
@@ -74,3 +82,14 @@ def approval_note(refund: RefundRequest, agent: Agent) -> str:
     if not within_limit:
         return f"{amount} is above your limit of {limit}; a supervisor must approve it."
     return f"You can approve up to {limit}."
+
+
+def _needs_someone_else(refund: RefundRequest, agent: Agent) -> bool:
+    """Return True if ``agent`` may not approve the undecided request in full."""
+    if refund.status != RefundRequest.Status.REQUESTED:
+        return False
+    try:
+        check_can_approve(Actor.for_agent(agent), refund, refund.requested_minor)
+    except PermissionDenied:
+        return True
+    return False

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 
 from agents.roles import Role, role_of
@@ -15,19 +17,74 @@ from cases.shopify_export import order_number_key
 from refunds.eligibility import CustomerHistory
 from refunds.models import (
     CatalogVariant,
+    RefundDecision,
     RefundPolicy,
     RefundRequest,
     parse_refund_reference,
 )
+from supportdesk.errors import DomainError
 from supportdesk.money import to_minor
+
+if TYPE_CHECKING:
+    # Only in the type stubs (requirements-dev.txt), not needed at run time.
+    from django_stubs_ext import WithAnnotations
+
+logger = logging.getLogger(__name__)
+# (policy id, updated_at) pairs already logged as misconfigured, so a broken
+# policy is logged once per process and not on every request.
+_logged_misconfigured: set[tuple[int, object]] = set()
+
+
+class PolicyMisconfigured(DomainError):
+    """The stored refund policy has a value that the rules cannot use."""
+
+    status_code = 503
+    code = "policy_misconfigured"
 
 
 def active_policy() -> RefundPolicy:
-    """Return the active policy, or the defaults when none is saved yet."""
+    """Return the active policy, or the defaults when none is saved yet.
+
+    Raises PolicyMisconfigured when the stored policy has an unusable time
+    zone or currency, such as one saved before the admin validated them.
+    """
+    policy = stored_active_policy()
+    problems = policy.configuration_errors()
+    if problems:
+        key = (policy.pk, policy.updated_at)
+        if key not in _logged_misconfigured:
+            _logged_misconfigured.add(key)
+            logger.error(
+                "Refund policy %s is misconfigured: %s",
+                policy.pk,
+                " ".join(problems),
+                extra={"policy": policy.pk},
+            )
+        raise PolicyMisconfigured(
+            "Refunds are unavailable for the moment because the shop's refund "
+            "policy is misconfigured. Try again later, or write to us through "
+            "the contact form."
+        )
+    return policy
+
+
+def stored_active_policy() -> RefundPolicy:
+    """Return the active policy as stored, without checking its values."""
     policy = RefundPolicy.objects.filter(is_active=True).first()
     if policy is None:
         policy = RefundPolicy(name="Default policy", currency=settings.SHOP_CURRENCY)
     return policy
+
+
+def return_instructions(refund: RefundRequest) -> str:
+    """Return the policy's next steps while the request awaits a decision.
+
+    Reads the stored policy without checking it, so a misconfigured time zone
+    or currency does not hide a request's status from its customer.
+    """
+    if refund.status != RefundRequest.Status.REQUESTED:
+        return ""
+    return stored_active_policy().return_instructions.strip()
 
 
 def order_for_customer(number: str, email: str) -> Order | None:
@@ -62,14 +119,43 @@ def awaiting_supervisor(policy: RefundPolicy | None = None):
     """Return the undecided requests that only a supervisor can approve in full.
 
     Those the eligibility check sent to a supervisor, those above the policy's
-    supervisor threshold, and those in another currency than the policy.
+    supervisor threshold, those in another currency than the policy, and
+    those an agent sent to a supervisor.
     """
     policy = policy or active_policy()
     threshold = to_minor(policy.supervisor_threshold, policy.currency)
+    escalated = RefundDecision.objects.filter(
+        refund=OuterRef("pk"), kind=RefundDecision.Kind.ESCALATED
+    )
     return RefundRequest.objects.filter(status=RefundRequest.Status.REQUESTED).filter(
         Q(outcome=RefundRequest.Outcome.NEEDS_SUPERVISOR)
         | Q(currency=policy.currency, requested_minor__gt=threshold)
         | ~Q(currency=policy.currency)
+        | Q(Exists(escalated))
+    )
+
+
+class Recommendation(TypedDict):
+    """The annotations that latest_escalation adds, None when not escalated."""
+
+    recommended_minor: int | None
+    recommended_by: str | None
+    recommendation_note: str | None
+
+
+def latest_escalation(
+    refunds: QuerySet[RefundRequest],
+) -> QuerySet[WithAnnotations[RefundRequest, Recommendation]]:
+    """Annotate each refund with its agent's recommendation, if it was sent to
+    a supervisor: ``recommended_minor``, ``recommended_by`` and
+    ``recommendation_note``."""
+    escalations = RefundDecision.objects.filter(
+        refund=OuterRef("pk"), kind=RefundDecision.Kind.ESCALATED
+    ).order_by("-created_at", "-id")
+    return refunds.annotate(
+        recommended_minor=Subquery(escalations.values("amount_minor")[:1]),
+        recommended_by=Subquery(escalations.values("actor_name")[:1]),
+        recommendation_note=Subquery(escalations.values("reason")[:1]),
     )
 
 

@@ -24,9 +24,9 @@ def public_timeline(refund: RefundRequest) -> list[TimelineEntry]:
 
     Internal notes and the agents' eligibility trace are never included.
     """
-    entries = [_event_entry(event, refund) for event in events_for(refund)]
-    entries = [entry for entry in entries if entry is not None]
-    if refund.case_id:
+    event_entries = [_event_entry(event, refund) for event in events_for(refund)]
+    entries = [entry for entry in event_entries if entry is not None]
+    if refund.case is not None:
         messages = refund.case.messages.exclude(kind=CaseMessage.Kind.NOTE).order_by(
             "created_at", "id"
         )

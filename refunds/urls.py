@@ -34,6 +34,7 @@ urlpatterns = [
         name="change-amount",
     ),
     path("refunds/<str:reference>/cancel/", agent_views.cancel, name="cancel"),
+    path("refunds/<str:reference>/escalate/", agent_views.escalate, name="escalate"),
     path(
         "hooks/shop/<int:endpoint_id>/refund-confirmations/",
         hook_views.refund_confirmation,

@@ -7,7 +7,6 @@ import time
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from cases.audit import Actor
 from cases.models import Order
@@ -27,7 +26,8 @@ from refunds.services.ownership import (
 )
 from refunds.timeline import public_timeline
 from supportdesk.errors import DomainError
-from supportdesk.htmx import render_page
+from supportdesk.htmx import HtmxHttpRequest, render_page
+from supportdesk.ratelimits import over_limit
 
 # Orders a browser has looked up stay open for this many seconds.
 LOOKUP_TTL_SECONDS = 2 * 60 * 60
@@ -38,27 +38,6 @@ LOOKUP_FAILED = (
     "We could not find an order with that number and email address. Check both "
     "and try again."
 )
-
-
-def _lookup_limited(request: HttpRequest) -> bool:
-    """Count a lookup attempt per IP and per email; True when over the limit."""
-    by_ip = is_ratelimited(
-        request,
-        group="refund-lookup-ip",
-        key="ip",
-        rate="20/10m",
-        method="POST",
-        increment=True,
-    )
-    by_email = is_ratelimited(
-        request,
-        group="refund-lookup-email",
-        key=lambda group, req: req.POST.get("email", "").strip().lower(),
-        rate="10/10m",
-        method="POST",
-        increment=True,
-    )
-    return by_ip or by_email
 
 
 def _remember_order(request: HttpRequest, order: Order) -> None:
@@ -85,7 +64,13 @@ def refund_start(request: HttpRequest) -> HttpResponse:
     form = OrderLookupForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if _lookup_limited(request):
+        if over_limit(
+            request,
+            "refund-lookup",
+            email=request.POST.get("email", ""),
+            ip_rate="20/10m",
+            email_rate="10/10m",
+        ):
             form.add_error(
                 None,
                 "Too many lookups from this browser or for this email address. Wait "
@@ -200,6 +185,7 @@ def _status_page(request, refund, form, status=200):
         "timeline": public_timeline(refund),
         "message_form": form,
         "can_write": refund.case is not None and refund.case.status != "closed",
+        "return_instructions": selectors.return_instructions(refund),
     }
     return render_page(
         request,
@@ -211,7 +197,7 @@ def _status_page(request, refund, form, status=200):
 
 
 @require_POST
-def refund_status_message(request: HttpRequest, token: str) -> HttpResponse:
+def refund_status_message(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """Let the customer add a message to the case behind the request."""
     refund = selectors.refund_by_token(token)
     if refund is None or refund.case is None:
@@ -224,6 +210,7 @@ def refund_status_message(request: HttpRequest, token: str) -> HttpResponse:
                 case=refund.case,
                 actor=Actor.customer(refund.order.customer_name or refund.order.email),
                 body=form.cleaned_data["body"],
+                submission_key=form.cleaned_data["submission_key"],
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -266,17 +253,8 @@ def _challenge_for(request: HttpRequest, order_id: int) -> OwnershipChallenge:
 
 def _code_limited(request: HttpRequest, order: Order, group: str, rate: str) -> bool:
     """Count one code action per IP and per order address; True when over."""
-    by_ip = is_ratelimited(
-        request, group=f"{group}-ip", key="ip", rate=rate, increment=True
-    )
-    by_email = is_ratelimited(
-        request,
-        group=f"{group}-email",
-        key=lambda group, req: order.email_key or str(order.pk),
-        rate=rate,
-        increment=True,
-    )
-    return by_ip or by_email
+    address = order.email_key or str(order.pk)
+    return over_limit(request, group, email=address, ip_rate=rate, email_rate=rate)
 
 
 @require_http_methods(["GET", "POST"])

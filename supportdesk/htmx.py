@@ -10,6 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request that has passed through django-htmx's HtmxMiddleware."""
+
+    htmx: HtmxDetails
 
 
 def wants_partial(request: HttpRequest) -> bool:
@@ -19,7 +26,9 @@ def wants_partial(request: HttpRequest) -> bool:
     need the whole page, or the browser would show a bare fragment.
     """
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request and not htmx.boosted
+    if not htmx:
+        return False
+    return not htmx.history_restore_request and not htmx.boosted
 
 
 def render_page(
@@ -50,7 +59,7 @@ class HtmxLoginRedirectMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HtmxHttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if not getattr(request, "htmx", False) or response.status_code != 302:
             return response

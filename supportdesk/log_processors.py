@@ -6,11 +6,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from structlog.typing import EventDict
+
 # The secret part of a customer's status link, /refund/status/<token>/.
 _STATUS_TOKEN = re.compile(r"(/refund/status/)[^/\s?\"']+")
 
 
-def redact_status_tokens(logger: Any, method_name: str, event_dict: dict) -> dict:
+def redact_status_tokens(
+    logger: Any, method_name: str, event_dict: EventDict
+) -> EventDict:
     """Replace status link tokens in every string value with ``[redacted]``.
 
     A token in a log line would let anyone who reads the logs open the
@@ -27,7 +31,9 @@ def redact_status_tokens(logger: Any, method_name: str, event_dict: dict) -> dic
     return event_dict
 
 
-def gunicorn_access_fields(logger: Any, method_name: str, event_dict: dict) -> dict:
+def gunicorn_access_fields(
+    logger: Any, method_name: str, event_dict: EventDict
+) -> EventDict:
     """Turn a gunicorn access log record into named fields.
 
     gunicorn passes the request's attributes ("atoms") as the record's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 
@@ -19,9 +20,9 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         rows = self.object_list
-        if hasattr(rows, "order_by"):
-            rows = rows.order_by().values("pk")
-        return rows[: self.count_cap + 1].count()
+        if isinstance(rows, QuerySet):
+            return rows.order_by().values("pk")[: self.count_cap + 1].count()
+        return len(rows[: self.count_cap + 1])
 
     @property
     def is_capped(self) -> bool:

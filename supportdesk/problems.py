@@ -27,6 +27,7 @@ TITLES = {
     415: "Unsupported media type",
     422: "Unprocessable request",
     429: "Too many requests",
+    503: "Service unavailable",
 }
 
 

@@ -8,10 +8,12 @@ set, the project runs on a SQLite file in ``var/`` with a local-memory cache.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import structlog
 from django.core.exceptions import ImproperlyConfigured
+from structlog.typing import Processor
 
 from supportdesk import log_processors
 
@@ -90,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "supportdesk.htmx.HtmxLoginRedirectMiddleware",
+    "refunds.middleware.PolicyMisconfiguredMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
 ]
 
@@ -268,6 +271,11 @@ TASKS = {
 # address, so every customer would share one limit: name the header that
 # the proxy overwrites with the client's address, such as HTTP_X_REAL_IP.
 RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY", "REMOTE_ADDR")
+# When the cache cannot count (Redis down), let the public forms work rather
+# than reject every customer with "too many attempts". The cache logs the
+# outage. Each ownership code still allows only five tries, counted in the
+# database, but new codes can be requested without limit until Redis is back.
+RATELIMIT_FAIL_OPEN = True
 
 # Delivery of the refunds outbox (webhooks to the shop, emails to customers),
 # all in seconds. A worker that dies during an attempt keeps its message
@@ -363,7 +371,7 @@ SPECTACULAR_SETTINGS = {
 # adds the request id, user id and client IP bound by django-structlog.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "console" if DEBUG else "json")
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
-_shared_processors = [
+_shared_processors: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_logger_name,
     structlog.stdlib.add_log_level,
@@ -371,13 +379,13 @@ _shared_processors = [
 ]
 # Records from the standard library (Django, gunicorn, our modules) get their
 # ``extra`` fields, then status link tokens are redacted from every field.
-_foreign_pre_chain = [
+_foreign_pre_chain: list[Processor] = [
     *_shared_processors,
     structlog.stdlib.ExtraAdder(),
     log_processors.gunicorn_access_fields,
     log_processors.redact_status_tokens,
 ]
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

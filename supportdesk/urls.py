@@ -23,5 +23,6 @@ urlpatterns = [
     path("", include("cases.macros.urls")),
     path("", include("cases.surveys.urls")),
     path("api/v1/", include("supportdesk.api.urls")),
+    path("admin/reports/", include("cases.reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agents.models import Team
 from cases.models import CaseMessage, Order, OrderLine, SupportCase
 from cases.services import MAX_MESSAGE_LENGTH
-from supportdesk.api.fields import TextField
+from supportdesk.api.fields import SingleLineTextField, TextField
 from supportdesk.money import from_minor
 
 PRIORITY_NAMES = {
@@ -59,7 +60,9 @@ class OrderSerializer(serializers.ModelSerializer):
         help_text="Refunded through Supportdesk and by the shop itself."
     )
     refundable = serializers.SerializerMethodField(
-        help_text="What may still be refunded, before requests that await a decision."
+        help_text="What may still be refunded: the amount paid, less refunds "
+        "and less what requests awaiting a decision ask for. Those requests "
+        "also hold their units, which quantity_refundable leaves out."
     )
 
     class Meta:
@@ -92,7 +95,9 @@ class OrderSerializer(serializers.ModelSerializer):
         )
 
     def get_refundable(self, order) -> str:
-        return amount_text(order.refundable_minor, order.currency)
+        # pending_refund_minor is annotated by orders_visible_to_user().
+        refundable = max(0, order.refundable_minor - order.pending_refund_minor)
+        return amount_text(refundable, order.currency)
 
 
 class OrderDetailSerializer(OrderSerializer):
@@ -148,12 +153,12 @@ class PriorityField(serializers.Field):
 class CaseSerializer(serializers.ModelSerializer):
     reference = serializers.CharField()
     priority = PriorityField()
-    team = serializers.SlugRelatedField(
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
     assignee = AgentRefSerializer(allow_null=True)
     customer_name = serializers.SerializerMethodField()
-    order = serializers.SlugRelatedField(
+    order: serializers.SlugRelatedField[Order] = serializers.SlugRelatedField(
         slug_field="number", read_only=True, allow_null=True
     )
     refund = serializers.SerializerMethodField()
@@ -217,7 +222,7 @@ class CaseListQuerySerializer(serializers.Serializer):
 
 
 class CaseCreateSerializer(serializers.Serializer):
-    subject = TextField(max_length=200)
+    subject = SingleLineTextField(max_length=200)
     body = TextField(
         max_length=MAX_MESSAGE_LENGTH,
         required=False,
@@ -225,12 +230,12 @@ class CaseCreateSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="The customer's first message, if any.",
     )
-    order_number = serializers.CharField(
+    order_number = SingleLineTextField(
         required=False, max_length=64, help_text="Links the case to this order."
     )
     team = serializers.SlugField(required=False, help_text="A team's slug.")
     priority = PriorityField(required=False, default=SupportCase.Priority.NORMAL)
-    author_name = TextField(
+    author_name = SingleLineTextField(
         required=False,
         default="",
         allow_blank=True,
@@ -240,7 +245,7 @@ class CaseCreateSerializer(serializers.Serializer):
 
 
 class CaseUpdateSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=SupportCase.Status.values, required=False)
+    status = serializers.ChoiceField(choices=SupportCase.Status.choices, required=False)
     status_reason = TextField(
         required=False, default="", allow_blank=True, max_length=500
     )
@@ -278,3 +283,17 @@ class MessageCreateSerializer(serializers.Serializer):
         help_text="The case version the reply answers. If the case changed "
         "since, the reply is held with a 409.",
     )
+    status = serializers.ChoiceField(
+        choices=SupportCase.Status.choices,
+        required=False,
+        help_text="Replies only: the status the case moves to with the reply, "
+        "such as pending or solved. A status the case cannot move to gives a "
+        "409, and the reply is not sent.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if "status" in attrs and attrs["kind"] != CaseMessage.Kind.REPLY:
+            raise serializers.ValidationError(
+                {"status": "Only a reply can set the status; leave it out of notes."}
+            )
+        return attrs

@@ -217,7 +217,8 @@ class CaseMessageView(APIView):
 
     @extend_schema(
         tags=["cases"],
-        summary="Reply to the customer or add an internal note",
+        summary="Reply to the customer, optionally setting the status, or add "
+        "an internal note",
         request=MessageCreateSerializer,
         responses={201: MessageSerializer},
     )
@@ -225,7 +226,15 @@ class CaseMessageView(APIView):
         case = selectors.case_for_user(request.user, reference)
         data = _valid(MessageCreateSerializer, request.data)
         actor = api_actor(request.user)
-        if data["kind"] == CaseMessage.Kind.REPLY:
+        if "status" in data:
+            message = services.case_reply_and_set_status(
+                case=case,
+                actor=actor,
+                body=data["body"],
+                status=data["status"],
+                expected_version=data.get("version"),
+            )
+        elif data["kind"] == CaseMessage.Kind.REPLY:
             message = services.case_reply(
                 case=case,
                 actor=actor,

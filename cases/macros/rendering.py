@@ -24,13 +24,13 @@ class PlaceholderError(ValueError):
 
 
 def _customer_name(case: SupportCase, agent: Agent) -> str:
-    if case.customer_id and case.customer.name:
+    if case.customer is not None and case.customer.name:
         return case.customer.name
-    return case.order.customer_name if case.order_id else ""
+    return case.order.customer_name if case.order is not None else ""
 
 
 def _order_number(case: SupportCase, agent: Agent) -> str:
-    return case.order.number if case.order_id else ""
+    return case.order.number if case.order is not None else ""
 
 
 def _refund_amount(case: SupportCase, agent: Agent) -> str:

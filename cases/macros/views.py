@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,7 +13,7 @@ from cases.audit import Actor
 from cases.macros.models import Macro
 from cases.macros.services import macro_apply, macro_preview
 from cases.services import MAX_MESSAGE_LENGTH
-from cases.views import agent_required
+from cases.views import AgentRequest, agent_required
 from supportdesk.errors import DomainError
 from supportdesk.htmx import render_page
 
@@ -50,7 +50,7 @@ def _page(request, case, *, choice, macro=None, form=None, status=200):
 
 @require_GET
 @agent_required
-def macro_preview_page(request: HttpRequest, reference: str) -> HttpResponse:
+def macro_preview_page(request: AgentRequest, reference: str) -> HttpResponse:
     """Show the chosen macro filled in for the case, ready to edit and send."""
     case = selectors.case_for(request.agent, reference)
     choice = MacroChoiceForm(request.GET or None)
@@ -69,7 +69,7 @@ def macro_preview_page(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_POST
 @agent_required
-def macro_apply_view(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+def macro_apply_view(request: AgentRequest, reference: str, pk: int) -> HttpResponse:
     case = selectors.case_for(request.agent, reference)
     macro = Macro.objects.filter(pk=pk, is_active=True).first()
     if macro is None:

@@ -9,7 +9,7 @@ from cases.mail.outbound import outbound_deliver
 
 class EmailAttachmentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = EmailAttachment
-    fields = ["filename", "content_type", "size_bytes", "created_at"]
+    fields = ("filename", "content_type", "size_bytes", "created_at")
     readonly_fields = fields
 
 

@@ -9,6 +9,7 @@ status reports) and the headers that common responders add instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import collapse_rfc2231_value
 from enum import StrEnum
 
 from django.conf import settings
@@ -88,7 +89,8 @@ def _bounce_reason(parsed: ParsedEmail) -> str:
     message = parsed.message
     if (
         message.get_content_type() == "multipart/report"
-        and (message.get_param("report-type") or "").lower() == "delivery-status"
+        and collapse_rfc2231_value(message.get_param("report-type") or "").lower()
+        == "delivery-status"
     ):
         return "Delivery status report"
     if message.get("X-Failed-Recipients") is not None:

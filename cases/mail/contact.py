@@ -9,14 +9,16 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.core import is_ratelimited
 
 from cases.audit import Actor
 from cases.mail.inbound import customer_for_email, receipt_queue
-from cases.models import Order, SupportCase
+from cases.models import CaseMessage, Order, SupportCase
 from cases.services import case_create
 from cases.shopify_export import order_number_key
+from supportdesk.forms import SingleLineField, SubmissionKeyForm
 from supportdesk.htmx import render_page
+from supportdesk.ratelimits import over_limit
+from supportdesk.submissions import create_once
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +26,9 @@ MAX_CONTACT_MESSAGE_LENGTH = 5000
 SENT_SESSION_KEY = "contact_case"
 
 
-class ContactForm(forms.Form):
-    name = forms.CharField(
+class ContactForm(SubmissionKeyForm):
+    name = SingleLineField(
+        noun="name",
         label="Your name",
         max_length=200,
         error_messages={"required": "Enter your name."},
@@ -39,13 +42,15 @@ class ContactForm(forms.Form):
             "invalid": "Enter an email address in the form name@example.com.",
         },
     )
-    order_number = forms.CharField(
+    order_number = SingleLineField(
+        noun="order number",
         label="Order number",
         max_length=64,
         required=False,
         help_text="If your question is about an order, for example #1001.",
     )
-    subject = forms.CharField(
+    subject = SingleLineField(
+        noun="subject",
         label="Subject",
         max_length=200,
         error_messages={"required": "Enter a subject."},
@@ -64,14 +69,23 @@ class ContactForm(forms.Form):
 
 
 def contact_case_create(
-    *, name: str, email: str, subject: str, body: str, order_number: str = ""
+    *,
+    name: str,
+    email: str,
+    subject: str,
+    body: str,
+    order_number: str = "",
+    submission_key: str | None = None,
 ) -> SupportCase:
     """Open a case from the contact form and queue the receipt email.
 
     The order is linked only when its number and email address both match,
-    so the form cannot attach someone else's order.
+    so the form cannot attach someone else's order. A ``submission_key``
+    already used returns the case it opened, so a double click opens one
+    case and sends one receipt.
     """
-    with transaction.atomic():
+
+    def create() -> SupportCase:
         customer = customer_for_email(email, name)
         order = None
         if order_number_key(order_number):
@@ -86,30 +100,35 @@ def contact_case_create(
             customer=customer,
             order=order,
             author_name=name,
+            submission_key=submission_key,
         )
+        if order_number_key(order_number) and order is None:
+            # Shown to agents only, because saying that no order matched
+            # would let anyone test which order numbers belong to an address.
+            CaseMessage.objects.create(
+                case=case,
+                kind=CaseMessage.Kind.NOTE,
+                author_name="Contact form",
+                body=f"The customer gave the order number {order_number}, but "
+                f"no order with that number has the address {email}.",
+            )
         receipt_queue(case=case, address=email)
+        return case
+
+    with transaction.atomic():
+        case, _ = create_once(
+            SupportCase,
+            submission_key,
+            create,
+            in_scope=lambda existing: _same_sender(existing, email),
+            out_of_scope="This form was already sent from another address. Reload "
+            "the page and send it again.",
+        )
     return case
 
 
-def _limited(request: HttpRequest) -> bool:
-    """Count a submission per IP and per email; True when over the limit."""
-    by_ip = is_ratelimited(
-        request,
-        group="contact-form-ip",
-        key="ip",
-        rate="10/h",
-        method="POST",
-        increment=True,
-    )
-    by_email = is_ratelimited(
-        request,
-        group="contact-form-email",
-        key=lambda group, req: req.POST.get("email", "").strip().lower(),
-        rate="5/h",
-        method="POST",
-        increment=True,
-    )
-    return by_ip or by_email
+def _same_sender(case: SupportCase, email: str) -> bool:
+    return case.customer is not None and case.customer.email.lower() == email.lower()
 
 
 @require_http_methods(["GET", "POST"])
@@ -117,7 +136,13 @@ def contact(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if _limited(request):
+        if over_limit(
+            request,
+            "contact-form",
+            email=request.POST.get("email", ""),
+            ip_rate="10/h",
+            email_rate="5/h",
+        ):
             form.add_error(
                 None,
                 "Too many messages from this browser or this email address. Wait "
@@ -132,6 +157,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                 subject=data["subject"],
                 body=data["message"],
                 order_number=data["order_number"],
+                submission_key=data["submission_key"],
             )
             request.session[SENT_SESSION_KEY] = case.reference
             return redirect("mail:contact-sent")

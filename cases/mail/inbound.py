@@ -107,6 +107,8 @@ def inbound_email_receive(*, raw: bytes, source: str) -> InboundResult:
         _delete_files(saved_files)
         raise
     inbound = result.inbound
+    if inbound is None:
+        raise RuntimeError(f"Storing the email {parsed.message_id} returned no record.")
     logger.info(
         "Email received: %s",
         inbound.get_disposition_display(),
@@ -276,7 +278,8 @@ def _attachments_to_store(
     attachments: list[ParsedAttachment],
 ) -> tuple[list[ParsedAttachment], list[str]]:
     limit = settings.MAIL_MAX_ATTACHMENT_BYTES
-    stored, skipped = [], []
+    stored: list[ParsedAttachment] = []
+    skipped: list[str] = []
     for attachment in attachments:
         size = len(attachment.content)
         if size > limit:
@@ -330,6 +333,8 @@ def _save_attachment(
         size_bytes=len(attachment.content),
     )
     record.file.save(attachment.filename, ContentFile(attachment.content), save=False)
+    if record.file.name is None:
+        raise RuntimeError(f"The storage returned no name for {attachment.filename!r}.")
     saved_files.append(record.file.name)
     record.save()
 

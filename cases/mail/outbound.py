@@ -67,9 +67,9 @@ def case_id_from_address_tag(tag: str) -> int | None:
 
 def recipient_for(case: SupportCase) -> str:
     """Return the customer's email address for ``case``, or ""."""
-    if case.customer_id and case.customer.email:
+    if case.customer is not None and case.customer.email:
         return case.customer.email
-    if case.order_id and case.order.email:
+    if case.order is not None and case.order.email:
         return case.order.email
     return ""
 

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.errors import HeaderParseError
-from email.message import EmailMessage
+from email.message import EmailMessage, Message, MIMEPart
+from typing import cast
 
 from cases.mail.text import clean_line, clean_text, html_to_text
 
@@ -150,7 +151,7 @@ def _date(message: EmailMessage) -> datetime | None:
 
 
 def _collect(
-    part: EmailMessage, chunks: list[str], attachments: list[ParsedAttachment]
+    part: MIMEPart, chunks: list[str], attachments: list[ParsedAttachment]
 ) -> None:
     """Walk the MIME tree: body text into ``chunks``, files into ``attachments``.
 
@@ -187,7 +188,7 @@ def _collect(
     )
 
 
-def _is_inline_text(part: EmailMessage) -> bool:
+def _is_inline_text(part: MIMEPart) -> bool:
     return (
         part.get_content_type() in ("text/plain", "text/html")
         and not part.is_attachment()
@@ -195,23 +196,27 @@ def _is_inline_text(part: EmailMessage) -> bool:
     )
 
 
-def _text_of(part: EmailMessage) -> str:
+def _text_of(part: MIMEPart) -> str:
     try:
         text = part.get_content()
     except (LookupError, UnicodeError, ValueError):
         # An unknown or wrong charset: read the bytes as UTF-8 and mark what
         # does not decode instead of losing the message.
-        text = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+        payload = part.get_payload(decode=True)
+        raw = payload if isinstance(payload, bytes) else b""
+        text = raw.decode("utf-8", "replace")
     if part.get_content_subtype() == "html":
         return html_to_text(text)
     return text
 
 
-def _bytes_of(part: EmailMessage) -> bytes:
+def _bytes_of(part: MIMEPart) -> bytes:
     if part.get_content_maintype() == "message":
         payload = part.get_payload()
         if isinstance(payload, list):
-            return b"".join(inner.as_bytes() for inner in payload)
+            # A message/* part's payload is a list of messages, never strings.
+            messages = cast(list[Message], payload)
+            return b"".join(inner.as_bytes() for inner in messages)
     data = part.get_payload(decode=True)
     return data if isinstance(data, bytes) else b""
 

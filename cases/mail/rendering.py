@@ -29,7 +29,7 @@ def render_email(name: str, context: dict) -> RenderedEmail:
     subject = clean_line(render_to_string(f"mail/{name}_subject.txt", context), 500)
     text = render_to_string(f"mail/{name}.txt", context).strip() + "\n"
     try:
-        html = render_to_string(f"mail/{name}.html", context)
+        html: str = render_to_string(f"mail/{name}.html", context)
     except TemplateDoesNotExist:
         html = ""
     return RenderedEmail(subject=subject, text=text, html=html)

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from html.parser import HTMLParser
 
+from supportdesk.text import clean_single_line
+
 # Elements whose content is never text for the reader.
 _SKIPPED = {"script", "style", "head", "title", "template", "noscript", "svg"}
 # Elements that start on a new line.
@@ -79,10 +81,10 @@ def clean_text(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = text.encode(
+        raw = text.encode(
             "utf-8", "surrogateescape" if _only_escapes(text) else "replace"
         )
-        text = text.decode("utf-8", "replace")
+        text = raw.decode("utf-8", "replace")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
     return unicodedata.normalize("NFC", text)
@@ -94,8 +96,11 @@ def _only_escapes(text: str) -> bool:
 
 
 def clean_line(text: str, max_length: int) -> str:
-    """Clean a header value to one line of at most ``max_length`` characters."""
-    line = " ".join(clean_text(text).split())
+    """Clean a header value to one line of at most ``max_length`` characters.
+
+    Line breaks fold to a space and explicit bidi controls are dropped.
+    """
+    line = " ".join(clean_single_line(clean_text(text)).split())
     return line[:max_length]
 
 

@@ -98,8 +98,8 @@ def _load(case_id: int) -> SupportCase | None:
 
 def _sender_known_on_case(address: str, case: SupportCase) -> bool:
     address = address.lower()
-    if case.customer_id and case.customer.email.lower() == address:
+    if case.customer is not None and case.customer.email.lower() == address:
         return True
-    if case.order_id and case.order.email_key == address:
+    if case.order is not None and case.order.email_key == address:
         return True
     return InboundEmail.objects.filter(case=case, from_address__iexact=address).exists()

@@ -17,7 +17,7 @@ from cases import selectors
 from cases.mail.inbound import InboundResult, MessageTooLarge, inbound_email_receive
 from cases.mail.models import EmailAttachment, InboundEmail
 from cases.mail.parsing import MalformedEmail
-from cases.views import agent_required
+from cases.views import AgentRequest, agent_required
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,8 @@ def _too_large(limit: int) -> JsonResponse:
 
 def _read_body(request: HttpRequest, limit: int) -> bytes | None:
     """Read at most ``limit`` bytes of the body; None when there is more."""
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         chunk = request.read(READ_CHUNK)
         if not chunk:
@@ -146,7 +147,7 @@ def _result_json(result: InboundResult) -> dict:
 
 @require_GET
 @agent_required
-def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileResponse:
+def attachment_download(request: AgentRequest, reference: str, pk: int) -> FileResponse:
     """Send an attachment as a download, never displayed inline."""
     case = selectors.case_for(request.agent, reference)
     attachment = EmailAttachment.objects.filter(pk=pk, case=case).first()

@@ -5,54 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin
-from django.db.models import Avg, Count, Q
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
 from cases.admin import ReadOnlyAdminMixin
 from cases.surveys.models import SatisfactionSurvey
+from cases.surveys.selectors import survey_results
 
 # Periods offered on the results page, in days; 0 means all time.
 RESULT_PERIODS = {"30": 30, "90": 90, "365": 365, "all": 0}
-
-
-def survey_results(group_by: str, since=None) -> list[dict]:
-    """Return survey counts and ratings grouped by ``group_by``.
-
-    ``group_by`` is "agent" or "team". Each row has the name, surveys sent,
-    answers, the average rating and the share of ratings of 4 or 5 (CSAT,
-    in percent). One query, whatever the number of agents or teams.
-    """
-    name = f"{group_by}__display_name" if group_by == "agent" else "team__name"
-    surveys = SatisfactionSurvey.objects.all()
-    if since is not None:
-        surveys = surveys.filter(created_at__gte=since)
-    rows = (
-        surveys.values(group_by, name)
-        .annotate(
-            sent=Count("id"),
-            answered=Count("id", filter=Q(answered_at__isnull=False)),
-            satisfied=Count("id", filter=Q(rating__gte=4)),
-            average=Avg("rating"),
-        )
-        .order_by(name)
-    )
-    return [
-        {
-            "name": row[name] or f"No {group_by}",
-            "sent": row["sent"],
-            "answered": row["answered"],
-            "response_rate": round(100 * row["answered"] / row["sent"])
-            if row["sent"]
-            else None,
-            "average": round(row["average"], 2) if row["average"] else None,
-            "csat": round(100 * row["satisfied"] / row["answered"])
-            if row["answered"]
-            else None,
-        }
-        for row in rows
-    ]
 
 
 @admin.register(SatisfactionSurvey)

@@ -127,7 +127,7 @@ def survey_answer(
         record_event(
             action="cases.survey.answered" if first else "cases.survey.changed",
             actor=Actor.customer(
-                survey.case.customer.name if survey.case.customer_id else ""
+                survey.case.customer.name if survey.case.customer is not None else ""
             ),
             target=survey,
             case=survey.case,

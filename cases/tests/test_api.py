@@ -82,6 +82,37 @@ def test_order_detail_shows_refundable_quantity(agent, policy):
     assert data["lines"][1]["unit_price"] == "30.00"
 
 
+def test_refundable_leaves_out_pending_requests(agent, supervisor, policy):
+    make_order()
+    client = client_for(agent.user)
+    filed = client.post(
+        "/api/v1/refunds/",
+        {
+            "order_number": "#1001",
+            "lines": [{"position": 2, "quantity": 1}],
+            "reason_code": "damaged",
+        },
+        format="json",
+    ).json()
+    before = client.get("/api/v1/orders/1001/").json()
+
+    client_for(supervisor.user).post(
+        f"/api/v1/refunds/{filed['reference']}/reject/",
+        {"reason": "Not damaged."},
+        format="json",
+    )
+    after = client.get("/api/v1/orders/1001/").json()
+    listed = client.get("/api/v1/orders/", {"number": "1001"}).json()
+
+    assert filed["requested_amount"] == "30.00"
+    assert before["paid"] == "210.00"
+    assert before["refundable"] == "180.00"
+    assert before["lines"][1]["quantity_refundable"] == 1
+    assert after["refundable"] == "210.00"
+    assert after["lines"][1]["quantity_refundable"] == 2
+    assert listed["results"][0]["refundable"] == "210.00"
+
+
 def test_order_detail_etag_and_unknown(agent):
     make_order()
     client = client_for(agent.user)
@@ -102,7 +133,7 @@ def test_case_list_filters_and_cursor(agent, refunds_team):
     SupportCase.objects.filter(pk=solved.pk).update(status="solved")
     client = client_for(agent.user)
 
-    first_page = client.get("/api/v1/cases/", {"page_size": 2, "status": "open"})
+    first_page = client.get("/api/v1/cases/", {"page_size": "2", "status": "open"})
     second_page = client.get(first_page.json()["next"])
     only_solved = client.get("/api/v1/cases/", {"status": "solved"}).json()
 
@@ -298,6 +329,45 @@ def test_messages_reply_and_note(agent, refunds_team):
     assert stale.status_code == 409
     assert stale.json()["code"] == "stale"
     assert CaseMessage.objects.filter(case=case).count() == 3
+
+
+def test_message_reply_sets_status(agent, refunds_team):
+    case = open_case(team=refunds_team)
+    client = client_for(agent.user)
+    url = f"/api/v1/cases/{case.reference}/messages/"
+
+    note = client.post(
+        url, {"kind": "note", "body": "x", "status": "pending"}, format="json"
+    )
+    reply = client.post(
+        url,
+        {"kind": "reply", "body": "Label sent.", "status": "pending"},
+        format="json",
+    )
+
+    assert note.status_code == 400
+    assert note.json()["invalid_params"][0]["name"] == "status"
+    assert reply.status_code == 201
+    assert SupportCase.objects.get(pk=case.pk).status == "pending"
+    assert CaseMessage.objects.filter(case=case, kind="reply").count() == 1
+    event = AuditEvent.objects.get(case=case, action="cases.case.status_changed")
+    assert event.reason == "Set with the reply."
+
+
+def test_message_reply_with_disallowed_status_is_409(agent, refunds_team):
+    case = open_case(team=refunds_team)
+    client = client_for(agent.user)
+
+    response = client.post(
+        f"/api/v1/cases/{case.reference}/messages/",
+        {"kind": "reply", "body": "Done", "status": "closed"},
+        format="json",
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert not CaseMessage.objects.filter(case=case, kind="reply").exists()
+    assert SupportCase.objects.get(pk=case.pk).status == "open"
 
 
 def test_integration_reads_without_notes(integration, agent, refunds_team):

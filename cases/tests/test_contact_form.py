@@ -23,8 +23,13 @@ VALID = {
 
 
 def submit(client, capture, **changes):
+    """Post the contact form as a browser does, with the key of a fresh form."""
+    page = client.get(reverse("mail:contact"))
+    key = page.context["form"].initial["submission_key"]
     with capture(execute=True):
-        return client.post(reverse("mail:contact"), {**VALID, **changes})
+        return client.post(
+            reverse("mail:contact"), {"submission_key": key, **VALID, **changes}
+        )
 
 
 def test_form_page_labels_every_field(client):
@@ -58,6 +63,40 @@ def test_submission_opens_case_exactly(client, django_capture_on_commit_callback
     assert case.reference in sent_page
 
 
+def test_same_form_sent_twice_opens_one_case(
+    client, django_capture_on_commit_callbacks
+):
+    page = client.get(reverse("mail:contact"))
+    data = {**VALID, "submission_key": page.context["form"].initial["submission_key"]}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(reverse("mail:contact"), data)
+        second = client.post(reverse("mail:contact"), data)
+
+    case = SupportCase.objects.get()
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == reverse("mail:contact-sent")
+    assert case.reference in client.get(second["Location"]).content.decode()
+    assert case.messages.count() == 1
+    assert len(mail.outbox) == 1
+    assert 'name="submission_key"' in page.content.decode()
+
+
+def test_two_forms_open_two_cases(client, django_capture_on_commit_callbacks):
+    submit(client, django_capture_on_commit_callbacks)
+    submit(client, django_capture_on_commit_callbacks)
+
+    assert SupportCase.objects.count() == 2
+
+
+def test_form_without_key_opens_no_case(client):
+    response = client.post(reverse("mail:contact"), VALID)
+
+    assert response.status_code == 422
+    assert "This page is out of date." in response.content.decode()
+    assert SupportCase.objects.count() == 0
+
+
 def test_submission_sends_threadable_receipt(
     client, django_capture_on_commit_callbacks
 ):
@@ -84,6 +123,35 @@ def test_order_linked_only_with_matching_email(
     first, second = SupportCase.objects.order_by("id")
     assert first.order.number == "#1032"
     assert second.order is None
+
+
+def test_unknown_order_number_kept_for_agents(
+    client, agent_client, django_capture_on_commit_callbacks
+):
+    submit(client, django_capture_on_commit_callbacks, order_number="999999")
+
+    case = SupportCase.objects.get()
+    note = case.messages.get(kind=CaseMessage.Kind.NOTE)
+    assert case.order is None
+    assert note.body == (
+        "The customer gave the order number 999999, but no order with that "
+        "number has the address zoe.contact@example.org."
+    )
+    assert (
+        "999999"
+        in agent_client.get(
+            reverse("cases:detail", args=[case.reference])
+        ).content.decode()
+    )
+    assert "999999" not in mail.outbox[0].body
+
+
+def test_matched_order_number_adds_no_note(client, django_capture_on_commit_callbacks):
+    import_order("#1032", "zoe.contact@example.org")
+
+    submit(client, django_capture_on_commit_callbacks, order_number="1032")
+
+    assert not CaseMessage.objects.filter(kind=CaseMessage.Kind.NOTE).exists()
 
 
 def test_invalid_form_errors_linked_to_fields(client):

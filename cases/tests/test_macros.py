@@ -84,6 +84,7 @@ def test_refund_amount_from_case_refund(case, agent, policy):
         actor=Actor.customer("Zoë"),
     )
 
+    assert refund.case is not None
     text = render_macro_text(
         "{refund_amount} for {order_number}", case=refund.case, agent=agent
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import mailbox
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -177,9 +178,7 @@ def test_send_queued_mail_skips_emails_not_due(
     )
     with django_capture_on_commit_callbacks(execute=False):
         case_reply(case=case, actor=Actor.for_agent(agent), body="Queued only.")
-    OutboundEmail.objects.update(
-        next_attempt_at=timezone.now() + timezone.timedelta(hours=1)
-    )
+    OutboundEmail.objects.update(next_attempt_at=timezone.now() + timedelta(hours=1))
     out = io.StringIO()
 
     call_command("send_queued_mail", stdout=out)

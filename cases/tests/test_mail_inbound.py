@@ -85,6 +85,7 @@ def test_attachments_stored_with_names_and_types(receive):
     assert invoice.file.read().startswith(b"%PDF-1.4")
     assert invoice.size_bytes == invoice.file.size
     assert photo.case_message == result.inbound.case_message
+    assert photo.file.name is not None
     assert "abîmé" not in photo.file.name
 
 

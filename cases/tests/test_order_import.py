@@ -356,7 +356,7 @@ def test_progress_counts_orders():
         default_currency="USD",
         time_zone="UTC",
     )
-    written = []
+    written: list[int] = []
 
     orders_import(orders, progress=written.append)
 

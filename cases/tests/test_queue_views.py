@@ -100,9 +100,9 @@ def test_queue_queries_do_not_grow_with_data(
 
     fill_queue(refunds_team, agents, 25)
     fill_queue(general_team, agents, 5)
-    services.case_add_note(
-        case=SupportCase.objects.first(), actor=Actor.for_agent(agent), body="x"
-    )
+    case = SupportCase.objects.first()
+    assert case is not None
+    services.case_add_note(case=case, actor=Actor.for_agent(agent), body="x")
     forget_counts()
     cold_large = queries_for(agent_client, url)
     warm_large = queries_for(agent_client, url)
@@ -514,6 +514,28 @@ def test_queue_search_finds_accented_words(agent_client, refunds_team):
     ]
 
 
+def test_queue_search_finds_emoji(agent_client, refunds_team):
+    make_case(refunds_team, subject="Launch 🚀 delayed")
+    make_case(refunds_team, subject="Launch on time")
+
+    page = agent_client.get(QUEUE, {"q": "🚀"})
+
+    assert [c.subject for c in page.context["page"].object_list] == [
+        "Launch 🚀 delayed"
+    ]
+
+
+def test_view_counts_are_pluralized(agent_client, refunds_team):
+    make_case(refunds_team)
+
+    html = agent_client.get(QUEUE, {"view": "all"}).content.decode()
+
+    assert re.search(r'id="count-all"[^>]*>1<span class="visually-hidden"> case<', html)
+    assert re.search(
+        r'id="count-mine"[^>]*>0<span class="visually-hidden"> cases<', html
+    )
+
+
 def test_refund_decision_expires_the_refunds_count(
     agent_client, refunds_team, django_capture_on_commit_callbacks
 ):
@@ -568,7 +590,7 @@ def test_agent_status_form_returns_cases(agent_client, agent, refunds_team):
     )
 
     assert response.redirect_chain[-1][0] == f"{QUEUE}?view=mine"
-    assert b"Your status is now offline. 1 cases went back to the queue." in (
+    assert b"Your status is now offline. 1 case went back to the queue." in (
         response.content
     )
     assert SupportCase.objects.get(pk=case.pk).assignee is None

@@ -28,6 +28,7 @@ def test_seed_demo_runs_twice():
 def test_seed_demo_keeps_demo_refunds_unflagged(supervisor):
     call_command("seed_demo", stdout=StringIO())
     refund = RefundRequest.objects.filter(status=RefundRequest.Status.REQUESTED).first()
+    assert refund is not None, "seed_demo filed no refund request"
     refund_approve(refund=refund, actor=Actor.for_agent(supervisor))
     refund_mark_refunded(refund=refund, actor=Actor.for_agent(supervisor))
     placed_before = Order.objects.get(pk=refund.order_id).placed_at

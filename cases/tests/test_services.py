@@ -18,6 +18,7 @@ from cases.services import (
     case_change_status,
     case_create,
     case_reply,
+    case_reply_and_set_status,
 )
 from supportdesk.errors import DomainError, PermissionDenied, StateConflict
 
@@ -301,3 +302,35 @@ def test_parallel_claims_leave_one_owner(refunds_team, make_agent):
         "'Take over' to move it to you or another agent."
     ]
     assert events(case, "cases.case.assigned") == 1
+
+
+def test_reply_and_set_status_records_two_events(case, agent):
+    actor = Actor.for_agent(agent)
+
+    message = case_reply_and_set_status(
+        case=case, actor=actor, body="Sent the label.", status="pending"
+    )
+
+    case.refresh_from_db()
+    assert message.kind == CaseMessage.Kind.REPLY
+    assert case.status == SupportCase.Status.PENDING
+    assert events(case, "cases.reply.sent") == 1
+    change = AuditEvent.objects.get(case=case, action="cases.case.status_changed")
+    assert change.actor_user == agent.user
+    assert change.reason == "Set with the reply."
+    assert change.changes == {"status": ["open", "pending"]}
+
+
+def test_reply_and_set_status_is_all_or_nothing(case, agent):
+    actor = Actor.for_agent(agent)
+    case_change_status(case=case, actor=actor, status="solved")
+    case_change_status(case=case, actor=actor, status="closed")
+
+    with pytest.raises(StateConflict):
+        case_reply_and_set_status(
+            case=case, actor=actor, body="Hello", status="pending"
+        )
+
+    case.refresh_from_db()
+    assert case.status == SupportCase.Status.CLOSED
+    assert not case.messages.filter(kind=CaseMessage.Kind.REPLY).exists()

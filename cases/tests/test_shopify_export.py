@@ -189,7 +189,7 @@ def test_reader_yields_orders_before_the_file_ends():
 
 
 def test_progress_reports_every_byte():
-    read = []
+    read: list[int] = []
     data = THREE_MUGS.encode()
 
     parse_export(
@@ -634,6 +634,20 @@ def test_unknown_currency_is_located():
         ("0", "The quantity must be at least 1, not 0."),
         ("1.5", "'1.5' is not a whole number of units."),
         ("", "The quantity is missing."),
+        (
+            "99999999999999999999",
+            "99999999999999999999 units is too many for one line item. The "
+            "maximum is 1,000,000.",
+        ),
+        (
+            "1000001",
+            "1000001 units is too many for one line item. The maximum is 1,000,000.",
+        ),
+        (
+            "9" * 5000,
+            f"{'9' * 24}… units is too many for one line item. The "
+            "maximum is 1,000,000.",
+        ),
     ],
 )
 def test_bad_quantity_is_located(quantity, message):

@@ -24,8 +24,8 @@ PARIS = ZoneInfo("Europe/Paris")
 NINE_TO_FIVE = {day: [(time(9), time(17))] for day in range(5)}
 
 
-def paris(*args) -> datetime:
-    return datetime(*args, tzinfo=PARIS)
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
 def office() -> BusinessCalendar:

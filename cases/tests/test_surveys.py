@@ -13,7 +13,7 @@ from django.utils import timezone
 from cases.audit import Actor
 from cases.models import Customer, SatisfactionSurvey, SupportCase
 from cases.services import case_assign, case_change_status, case_create
-from cases.surveys.admin import survey_results
+from cases.surveys.selectors import survey_results
 from cases.surveys.services import survey_answer
 from cases.tests.mail_helpers import parse_sent
 from supportdesk.errors import StateConflict
@@ -194,6 +194,7 @@ def test_results_grouped_by_agent_and_team(case, solve, make_agent, general_team
 
     assert by_agent == [
         {
+            "id": case.assignee_id,
             "name": "Alex Agent",
             "sent": 1,
             "answered": 1,
@@ -202,6 +203,7 @@ def test_results_grouped_by_agent_and_team(case, solve, make_agent, general_team
             "csat": 100,
         },
         {
+            "id": other.pk,
             "name": "Bea Agent",
             "sent": 1,
             "answered": 1,

@@ -7,12 +7,15 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
+from cases import tagging
 from cases.audit import Actor
-from cases.models import AuditEvent, CaseMessage, Order, SupportCase
+from cases.models import AuditEvent, CaseMessage, Customer, Order, SupportCase
 from cases.services import case_assign
+from cases.tests.factories import make_case
 from refunds.models import RefundRequest
 from refunds.tests.factories import file_refund, open_cases, recent_order
 
@@ -824,7 +827,12 @@ def test_public_htmx_post_needs_csrf_token(policy, refunds_team):
 
     rejected = client.post(url, {"body": "no token"}, headers=HTMX)
     plain = client.post(url, {"body": "no token"})
-    accepted = client.post(url, {"body": "ok"}, headers={**HTMX, **csrf_header(page)})
+    key = re.search(r'name="submission_key" value="([^"]+)"', page).group(1)
+    accepted = client.post(
+        url,
+        {"body": "ok", "submission_key": key},
+        headers={**HTMX, **csrf_header(page)},
+    )
 
     assert rejected.status_code == 403
     assert plain.status_code == 403
@@ -846,7 +854,9 @@ def test_every_post_form_works_without_javascript(agent, case):
     assert len(forms) >= 9
     for form in forms:
         assert 'name="csrfmiddlewaretoken"' in form, form[:120]
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', forms[0])[1]
+    token_match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', forms[0])
+    assert token_match is not None
+    token = token_match[1]
     response = client.post(
         f"/cases/{case.reference}/note/",
         {"body": "Plain form", "csrfmiddlewaretoken": token},
@@ -863,3 +873,86 @@ def test_case_page_ids_unique(agent_client, case):
 
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     assert set(labels) <= set(ids)
+
+
+SPOOF = "\u202etxt.exe 🚀 <script>alert(1)</script>"
+SPOOF_HTML = "\u202etxt.exe 🚀 &lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_bidi_text_is_isolated_on_agent_pages(agent_client, agent, refunds_team):
+    customer = Customer.objects.create(key="email:eve@example.test", name=SPOOF)
+    case = make_case(refunds_team, customer=customer, body=SPOOF)
+    case.subject = SPOOF
+    case.save()
+    tagging.case_tag_add(case=case, actor=Actor.for_agent(agent), name="\u202egnp")
+
+    queue = agent_client.get(reverse("cases:queue")).content.decode()
+    detail = agent_client.get(
+        reverse("cases:detail", args=[case.reference])
+    ).content.decode()
+
+    for html in (queue, detail):
+        assert "<script>alert(1)" not in html
+        assert f"<bdi>{SPOOF_HTML}</bdi>" in html
+        assert "<bdi>\u202egnp</bdi>" in html
+    assert detail.count(f"<bdi>{SPOOF_HTML}</bdi>") >= 3  # subject, name, author
+    assert f'<div class="message__body" dir="auto">{SPOOF_HTML}</div>' in detail
+
+
+def test_bidi_text_is_isolated_in_html_emails(refunds_team):
+    customer = Customer.objects.create(key="email:eve@example.test", name=SPOOF)
+    case = make_case(refunds_team, customer=customer)
+    case.subject = SPOOF
+
+    context = {"case": case, "shop_name": "Shop", "ratings": []}
+    receipt = render_to_string("mail/case_receipt.html", context)
+    survey = render_to_string("mail/survey.html", {**context, "survey": None})
+
+    assert f"Hello <bdi>{SPOOF_HTML}</bdi>," in receipt
+    assert f'("<bdi>{SPOOF_HTML}</bdi>")' in survey
+    assert "<script>alert(1)" not in receipt + survey
+
+
+def test_reply_and_solve_by_htmx(agent_client, agent, case):
+    response = agent_client.post(
+        f"/cases/{case.reference}/reply/",
+        {"body": "All sorted.", "version": case.version, "status": "solved"},
+        headers=HTMX,
+    )
+
+    case.refresh_from_db()
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert case.status == SupportCase.Status.SOLVED
+    assert case.messages.filter(kind=CaseMessage.Kind.REPLY).count() == 1
+    assert "Reply sent and the case set to solved." in html
+    actions = list(
+        AuditEvent.objects.filter(case=case, actor_user=agent.user)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["cases.reply.sent", "cases.case.status_changed"]
+
+
+def test_reply_form_offers_send_and_set_status(agent_client, case):
+    html = agent_client.get(f"/cases/{case.reference}/").content.decode()
+
+    assert 'name="status" value="pending"' in html
+    assert ">Send and set to pending</button>" in html
+    assert ">Send and solve</button>" in html
+
+
+def test_reply_with_disallowed_status_sends_nothing(agent_client, agent, case):
+    case_assign(case=case, actor=Actor.for_agent(agent), assignee=agent)
+    case.status = SupportCase.Status.CLOSED
+    case.save()
+
+    response = agent_client.post(
+        f"/cases/{case.reference}/reply/",
+        {"body": "Hello", "status": "pending"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 409
+    assert not case.messages.filter(kind=CaseMessage.Kind.REPLY).exists()
+    assert SupportCase.objects.get(pk=case.pk).status == SupportCase.Status.CLOSED

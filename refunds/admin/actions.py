@@ -11,6 +11,7 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.translation import ngettext
 
 from supportdesk.errors import DomainError
 
@@ -43,12 +44,13 @@ def perform_each(
     queryset: QuerySet,
     *,
     perform: Callable[[Any], object],
-    success: str,
+    success: tuple[str, str],
 ) -> int:
     """Call ``perform(obj)`` for each selected object; return how many succeeded.
 
     Each object that a service refuses is reported with the error's message;
-    the others go ahead. ``success`` is formatted with the count.
+    the others go ahead. ``success`` is the message for one object and for
+    several, formatted with the count.
     """
     done = 0
     for obj in queryset:
@@ -59,7 +61,8 @@ def perform_each(
         else:
             done += 1
     if done:
-        model_admin.message_user(request, success.format(count=done), messages.SUCCESS)
+        message = ngettext(*success, done).format(count=done)
+        model_admin.message_user(request, message, messages.SUCCESS)
     return done
 
 
@@ -93,7 +96,13 @@ def run_with_reason(
                 done += 1
         if done:
             model_admin.message_user(
-                request, f"{title}: done for {done} item(s).", messages.SUCCESS
+                request,
+                ngettext(
+                    "{title}: done for {count} item.",
+                    "{title}: done for {count} items.",
+                    done,
+                ).format(title=title, count=done),
+                messages.SUCCESS,
             )
         return None
     context = {

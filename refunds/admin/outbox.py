@@ -83,7 +83,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             request,
             queryset,
             perform=lambda message: outbox_retry(message=message, actor=actor),
-            success="Queued {count} message(s) again.",
+            success=("Queued {count} message again.", "Queued {count} messages again."),
         )
 
 

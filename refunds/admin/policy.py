@@ -59,6 +59,7 @@ class RefundPolicyAdmin(admin.ModelAdmin):
             {"fields": ["abuse_period_days", "abuse_max_refunds", "abuse_max_ratio"]},
         ),
         ("Proof of ownership", {"fields": ["require_ownership_proof"]}),
+        ("Next steps for the customer", {"fields": ["return_instructions"]}),
     ]
 
     def get_urls(self):
@@ -113,7 +114,7 @@ class RefundPolicyAdmin(admin.ModelAdmin):
         count = _compared_count(request.POST.get("preview_count"))
         preview = None
         if form.is_valid():
-            current = policy or selectors.active_policy()
+            current = policy or selectors.stored_active_policy()
             preview = policy_preview(
                 current=current, proposed=form.instance, count=count
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
@@ -15,11 +17,17 @@ from refunds.models import (
     RefundLine,
     RefundRequest,
 )
+from refunds.selectors import Recommendation
+from supportdesk.money import Money
+
+if TYPE_CHECKING:
+    # Only in the type stubs (requirements-dev.txt), not needed at run time.
+    from django_stubs_ext import WithAnnotations
 
 
 class RefundLineInline(admin.TabularInline):
     model = RefundLine
-    fields = ["order_line", "quantity", "amount_minor"]
+    fields = ("order_line", "quantity", "amount_minor")
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -30,7 +38,7 @@ class RefundLineInline(admin.TabularInline):
 
 class RefundDecisionInline(admin.TabularInline):
     model = RefundDecision
-    fields = ["created_at", "kind", "actor_name", "level", "amount", "reason"]
+    fields = ("created_at", "kind", "actor_name", "level", "amount", "reason")
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -149,7 +157,7 @@ class RefundRequestAdmin(admin.ModelAdmin):
             perform=lambda refund: services.refund_approve(
                 refund=refund, actor=actor, reason="Approved in the admin."
             ),
-            success="Approved {count} request(s).",
+            success=("Approved {count} request.", "Approved {count} requests."),
         )
 
     @admin.action(description="Reject the selected requests, with a reason")
@@ -179,6 +187,7 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
         "customer",
         "requested",
         "why",
+        "recommendation",
         "requested_by",
         "amount_changed_by",
         "created_at",
@@ -188,8 +197,24 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
     ordering = ["created_at", "id"]
 
     def get_queryset(self, request):
-        return selectors.awaiting_supervisor().select_related(
-            "order", "customer", "requested_by", "amount_changed_by"
+        return selectors.latest_escalation(
+            selectors.awaiting_supervisor().select_related(
+                "order", "customer", "requested_by", "amount_changed_by"
+            )
+        )
+
+    @admin.display(description="Agent's recommendation")
+    def recommendation(
+        self, refund: WithAnnotations[RefundRequest, Recommendation]
+    ) -> str:
+        if refund.recommended_minor is None:
+            return "—"
+        amount = Money(refund.recommended_minor, refund.currency)
+        return format_html(
+            "{} recommends {}: <bdi>{}</bdi>",
+            refund.recommended_by,
+            amount,
+            refund.recommendation_note,
         )
 
     @admin.display(description="Why a supervisor")

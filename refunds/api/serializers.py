@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.api.serializers import amount_text
 from refunds.models import RefundLine, RefundRequest
 from refunds.services import MAX_REASON_LENGTH
-from supportdesk.api.fields import AmountField, TextField
+from supportdesk.api.fields import AmountField, SingleLineTextField, TextField
 
 
 class RefundLineSerializer(serializers.ModelSerializer):
@@ -45,10 +46,10 @@ class RefundSerializer(serializers.ModelSerializer):
         help_text="The shipping charge included in requested_amount."
     )
     approved_amount = serializers.SerializerMethodField()
-    requested_by = serializers.SlugRelatedField(
+    requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
-    decided_by = serializers.SlugRelatedField(
+    decided_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
     lines = RefundLineSerializer(many=True)
@@ -136,8 +137,10 @@ class RefundLineInputSerializer(serializers.Serializer):
 
 
 class RefundCreateSerializer(serializers.Serializer):
-    order_number = serializers.CharField(max_length=64)
-    lines = RefundLineInputSerializer(many=True, allow_empty=False, max_length=500)
+    order_number = SingleLineTextField(max_length=64)
+    lines = RefundLineInputSerializer(  # type: ignore[call-arg]  # the stubs lack ListSerializer's max_length
+        many=True, allow_empty=False, max_length=500
+    )
     reason_code = serializers.ChoiceField(choices=RefundRequest.Reason.values)
     reason_text = TextField(
         max_length=MAX_REASON_LENGTH, required=False, default="", allow_blank=True
@@ -166,6 +169,17 @@ class ApproveSerializer(serializers.Serializer):
     )
     reason = TextField(
         required=False, default="", allow_blank=True, max_length=MAX_REASON_LENGTH
+    )
+
+
+class EscalateSerializer(serializers.Serializer):
+    amount = AmountField(
+        help_text="The amount the agent recommends, at most the requested amount."
+    )
+    note = TextField(
+        max_length=MAX_REASON_LENGTH,
+        help_text="Why the agent recommends it. Supervisors read it; the customer "
+        "does not.",
     )
 
 

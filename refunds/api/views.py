@@ -16,6 +16,7 @@ from cases.shopify_export import order_number_key
 from refunds import selectors, services
 from refunds.api.serializers import (
     ApproveSerializer,
+    EscalateSerializer,
     MarkRefundedSerializer,
     RefundCreateSerializer,
     RefundDetailSerializer,
@@ -124,7 +125,9 @@ class RefundListView(generics.ListAPIView):
             raise ValidationError(
                 {
                     "lines": {
-                        index: {"position": ["This order has no line here."]}
+                        # DRF keys a list's errors by int position, as ListField
+                        # does, and invalid_params() renders them as lines[0].
+                        index: {"position": ["This order has no line here."]}  # type: ignore[misc]  # the stubs allow only str keys
                         for index in unknown
                     }
                 }
@@ -224,16 +227,46 @@ class RefundApproveView(RefundActionView):
             )
         amount_minor = None
         if "amount" in data:
-            try:
-                amount_minor = to_minor(data["amount"], refund.currency)
-            except InvalidAmount as exc:
-                raise InvalidAmount(exc.message, field="amount") from None
+            amount_minor = _amount_minor(data["amount"], refund)
         services.refund_approve(
             refund=refund,
             actor=api_actor(request.user),
             amount_minor=amount_minor,
             reason=data["reason"],
         )
+
+
+@extend_schema(
+    tags=["refunds"],
+    parameters=[REFUND_REFERENCE],
+    summary="Send a refund to a supervisor with a recommendation",
+    description="For an agent who may not approve the amount: above their "
+    "limit, above the policy's threshold, or a request they filed or changed. "
+    "The refund stays awaiting a decision for the customer and joins the "
+    "supervisors' list. 400 if the agent could approve it, 409 if it is "
+    "decided or already sent.",
+    request=EscalateSerializer,
+    responses={200: RefundDetailSerializer},
+)
+class RefundEscalateView(RefundActionView):
+    permission_classes = [IsAgent]
+    serializer_class = EscalateSerializer
+
+    def perform(self, request, refund, data: dict) -> None:
+        services.refund_escalate(
+            refund=refund,
+            actor=api_actor(request.user),
+            amount_minor=_amount_minor(data["amount"], refund),
+            note=data["note"],
+        )
+
+
+def _amount_minor(amount, refund) -> int:
+    """Convert the request's ``amount`` to minor units of the refund's currency."""
+    try:
+        return to_minor(amount, refund.currency)
+    except InvalidAmount as exc:
+        raise InvalidAmount(exc.message, field="amount") from None
 
 
 @extend_schema(

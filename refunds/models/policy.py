@@ -2,10 +2,50 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from decimal import Decimal
+from functools import cache
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+from supportdesk.money import (
+    InvalidAmount,
+    UnknownCurrency,
+    currency_exponent,
+    to_minor,
+)
+
+DEFAULT_RETURN_INSTRUCTIONS = (
+    "Keep the items for now. You do not need to send anything back unless we "
+    "ask you to. We usually decide within two working days and email you the "
+    "decision."
+)
+# Fields that hold an amount in the policy's currency.
+AMOUNT_FIELDS = ("auto_approve_limit", "supervisor_threshold")
+
+
+@cache
+def _iana_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    """Reject a name that is not in the IANA time zone database."""
+    if value and value not in _iana_time_zones():
+        raise ValidationError(
+            f"{value!r} is not an IANA time zone. Use a name such as Europe/Paris.",
+            code="invalid_time_zone",
+        )
+
+
+def validate_currency(value: str) -> None:
+    """Reject a code that is not ISO 4217. clean() upper-cases the code."""
+    try:
+        currency_exponent(value.strip().upper())
+    except UnknownCurrency as exc:
+        raise ValidationError(exc.message, code="unknown_currency") from None
 
 
 class RefundPolicy(models.Model):
@@ -25,6 +65,7 @@ class RefundPolicy(models.Model):
     time_zone = models.CharField(
         max_length=64,
         blank=True,
+        validators=[validate_time_zone],
         help_text="IANA time zone in which the return window ends, such as "
         "Europe/Paris. Empty means the shop's time zone.",
     )
@@ -53,8 +94,9 @@ class RefundPolicy(models.Model):
     currency = models.CharField(
         max_length=3,
         default="USD",
-        help_text="Currency of the amounts below. Requests in another currency "
-        "always need a supervisor.",
+        validators=[validate_currency],
+        help_text="ISO 4217 code, such as USD, of the amounts below. Requests in "
+        "another currency always need a supervisor.",
     )
     auto_approve_limit = models.DecimalField(
         max_digits=12,
@@ -86,6 +128,15 @@ class RefundPolicy(models.Model):
         "above this fraction (0.50 is half) is sent to review. 0 turns the "
         "check off.",
     )
+    return_instructions = models.TextField(
+        "What the customer does with the items",
+        blank=True,
+        default=DEFAULT_RETURN_INSTRUCTIONS,
+        help_text="Plain text shown on the request's status page and in the "
+        "email that confirms it, while the request awaits a decision. Say "
+        "whether to keep or send back the items, and when to expect a "
+        "decision. Empty shows nothing.",
+    )
     require_ownership_proof = models.BooleanField(
         default=False,
         help_text="Email a one-time code to the order's address before a "
@@ -107,6 +158,62 @@ class RefundPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Upper-case the currency and check the amounts against it.
+
+        Runs after the field validators, so an invalid currency or amount has
+        its own message already and is skipped here.
+        """
+        self.currency = self.currency.strip().upper()
+        errors = {}
+        for name in AMOUNT_FIELDS:
+            message = self._amount_error(getattr(self, name))
+            if message:
+                errors[name] = message
+        limit, threshold = self.auto_approve_limit, self.supervisor_threshold
+        if (
+            "auto_approve_limit" not in errors
+            and isinstance(limit, Decimal)
+            and isinstance(threshold, Decimal)
+            and limit > threshold
+        ):
+            errors["auto_approve_limit"] = (
+                f"The automatic approval limit ({limit.normalize():f}) must be at "
+                f"most the supervisor threshold ({threshold.normalize():f})."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _amount_error(self, amount) -> str | None:
+        if not isinstance(amount, Decimal):
+            return None
+        try:
+            to_minor(amount.normalize(), self.currency)
+        except UnknownCurrency:
+            return None
+        except InvalidAmount as exc:
+            return exc.message
+        return None
+
+    def configuration_errors(self) -> list[str]:
+        """Return what is wrong with the stored values, without a query.
+
+        A policy saved through the admin has none. Values saved before those
+        checks existed, or written around them, can still be wrong.
+        """
+        problems = []
+        try:
+            validate_time_zone(self.time_zone)
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+        if self.currency != self.currency.strip().upper():
+            problems.append(f"The currency {self.currency!r} is not in capitals.")
+        try:
+            validate_currency(self.currency)
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+        return problems
 
     @property
     def sku_patterns(self) -> list[str]:

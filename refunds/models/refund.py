@@ -215,6 +215,7 @@ class RefundDecision(models.Model):
         REFUNDED = "refunded", "Marked refunded"
         SHOP_FAILED = "shop_failed", "Refund failed in the shop"
         CANCELLED = "cancelled", "Approval cancelled"
+        ESCALATED = "escalated", "Sent to a supervisor"
 
     class Level(models.TextChoices):
         AGENT = "agent", "Agent"
@@ -240,7 +241,8 @@ class RefundDecision(models.Model):
     )
     # The actor's name at the time, kept if the user is renamed.
     actor_name = models.CharField(max_length=200)
-    # The amount decided on: approved, or the new requested amount.
+    # The amount decided on: approved, the new requested amount, or the
+    # amount an agent recommends when sending the request to a supervisor.
     amount_minor = models.BigIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3)
     reason = models.TextField(blank=True)

@@ -214,6 +214,63 @@ def _check_amount(refund: RefundRequest, order: Order, amount: int) -> None:
         )
 
 
+def refund_escalate(
+    *, refund: RefundRequest, actor: Actor, amount_minor: int, note: str
+) -> RefundRequest:
+    """Send an undecided request to a supervisor with the agent's recommendation.
+
+    For an agent who may not approve ``amount_minor`` (above their limit, a
+    supervisor's amount, or four eyes). The request stays awaiting a
+    decision, so the customer sees no change, and it joins the supervisors'
+    list (``selectors.awaiting_supervisor``). Raises DomainError when the
+    actor could approve the amount themselves, and StateConflict when the
+    request is decided or already waits for a supervisor.
+    """
+    note = _clean_reason(
+        note, required=True, missing="Tell the supervisor why you recommend this."
+    )
+    if actor.agent is None:
+        raise PermissionDenied("Only agents can send refunds to a supervisor.")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=refund.order_id)
+        refund = RefundRequest.objects.select_for_update().get(pk=refund.pk)
+        if refund.status != RefundRequest.Status.REQUESTED:
+            raise _already_decided(refund)
+        if refund.decisions.filter(kind=RefundDecision.Kind.ESCALATED).exists():
+            raise StateConflict(
+                f"Refund {refund.reference} already waits for a supervisor."
+            )
+        _check_amount(refund, order, amount_minor)
+        amount = Money(amount_minor, refund.currency)
+        try:
+            check_can_approve(actor, refund, amount_minor)
+        except PermissionDenied:
+            pass
+        else:
+            raise DomainError(
+                f"You can approve {amount} yourself. Approve the refund instead.",
+                field="amount",
+            )
+
+        _record_decision(
+            refund, RefundDecision.Kind.ESCALATED, actor, amount_minor, note
+        )
+        record_event(
+            action="refunds.refund.escalated",
+            actor=actor,
+            target=refund,
+            case=refund.case,
+            reason=note,
+            changes={"recommended_amount": str(amount)},
+        )
+    logger.info(
+        "Refund %s sent to a supervisor",
+        refund.reference,
+        extra={"refund": refund.reference, "amount_minor": amount_minor},
+    )
+    return refund
+
+
 def refund_change_amount(
     *, refund: RefundRequest, actor: Actor, amount_minor: int, reason: str
 ) -> RefundRequest:

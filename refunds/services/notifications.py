@@ -13,6 +13,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from refunds import selectors
 from refunds.models import OutboxMessage, RefundRequest
 from refunds.services.outbox import outbox_write_email
 
@@ -47,6 +48,7 @@ def notify_customer(
         "customer_name": order.customer_name,
         "shop_name": settings.SHOP_NAME,
         "status_url": f"{settings.SITE_URL}{status_path}",
+        "return_instructions": selectors.return_instructions(refund),
     }
     return email_queue(
         template=f"refunds/email/refund_{event}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,6 +25,7 @@ from refunds.models import RefundAttempt, RefundLine, RefundRequest
 from refunds.services.decisions import MAX_REASON_LENGTH, refund_approve
 from refunds.services.notifications import notify_customer
 from supportdesk.errors import DomainError
+from supportdesk.submissions import create_once
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def refund_request_create(
     """File a refund request and open its case in the refunds team's queue.
 
     With a ``submission_key`` already used on this order, returns the request
-    it created, so a double click or a resubmitted form files one request. Raises
+    it created (see create_once), so a double click files one request. Raises
     NotEligible when a rule rejects the request; only the declined attempt is
     stored then. A request that every rule passes and that is within the
     automatic limit is approved in the same transaction.
@@ -92,57 +93,37 @@ def refund_request_create(
             f"{MAX_REASON_LENGTH:,}. Please shorten it.",
             field="reason_text",
         )
+
+    def create() -> RefundRequest:
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        refund = _create_locked(
+            locked, selection, reason_code, reason_text, actor, submission_key, channel
+        )
+        if refund.outcome == RefundRequest.Outcome.AUTO_APPROVE:
+            return refund_approve(
+                refund=refund,
+                actor=Actor.system("Automatic approval"),
+                reason="Every eligibility rule passed and the amount is within "
+                "the automatic limit.",
+            )
+        notify_customer(refund=refund, event="received")
+        return refund
+
     try:
         with transaction.atomic():
-            order = Order.objects.select_for_update().get(pk=order.pk)
-            existing = _request_with_key(order, submission_key)
-            if existing is not None:
-                return existing
-            refund = _create_locked(
-                order,
-                selection,
-                reason_code,
-                reason_text,
-                actor,
+            refund, _ = create_once(
+                RefundRequest,
                 submission_key,
-                channel,
+                create,
+                in_scope=lambda existing: existing.order_id == order.pk,
+                out_of_scope="This form was already sent for another order. Reload "
+                "the page and send it again.",
+                lock=lambda: Order.objects.select_for_update().get(pk=order.pk),
             )
-            if refund.outcome == RefundRequest.Outcome.AUTO_APPROVE:
-                refund = refund_approve(
-                    refund=refund,
-                    actor=Actor.system("Automatic approval"),
-                    reason="Every eligibility rule passed and the amount is within "
-                    "the automatic limit.",
-                )
-            else:
-                notify_customer(refund=refund, event="received")
     except NotEligible as exc:
         _record_attempt(order, selection, reason_code, exc.decision, refund=None)
         raise
-    except IntegrityError:
-        # A concurrent submission with the same key won the race.
-        existing = _request_with_key(order, submission_key)
-        if existing is None:
-            raise
-        return existing
     return refund
-
-
-def _request_with_key(order: Order, submission_key: str | None):
-    """Return the request that ``submission_key`` already filed on ``order``.
-
-    A key used on another order raises DomainError instead of returning that
-    order's request, whose status link is private to its customer.
-    """
-    if not submission_key:
-        return None
-    existing = RefundRequest.objects.filter(submission_key=submission_key).first()
-    if existing is not None and existing.order_id != order.pk:
-        raise DomainError(
-            "This form was already sent for another order. Reload the page and "
-            "send it again."
-        )
-    return existing
 
 
 def _create_locked(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.audit import Actor
@@ -108,7 +110,7 @@ def _stamp(moment: datetime) -> str:
 
 def order_rows(
     number: str = "#1001",
-    lines: list[tuple[str, str, int, str]] = (("Sticker", "10.00", 1, "STK-1"),),
+    lines: Sequence[tuple[str, str, int, str]] = (("Sticker", "10.00", 1, "STK-1"),),
     *,
     email: str = "ana.tester@example.com",
     customer_name: str = "Ana Tester",
@@ -212,3 +214,16 @@ def request_refund(
         actor=actor or Actor.customer("Ana Tester"),
         submission_key=submission_key,
     )
+
+
+def policy_form_data(client, policy, **changes) -> tuple[str, dict]:
+    """Return the policy's admin change URL and its current form data, changed."""
+    change_url = reverse("admin:refunds_refundpolicy_change", args=[policy.pk])
+    form = client.get(change_url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and value is not False
+    }
+    data.update(changes)
+    return change_url, data

@@ -45,7 +45,9 @@ class Receiver:
 
     @property
     def url(self) -> str:
+        assert self.server is not None, "the receiver is not started"
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)
         return f"http://{host}:{port}/hooks/refunds"
 
     def event_ids(self) -> list[str]:

@@ -272,7 +272,7 @@ def test_admin_approvals_list_and_action(client, policy, supervisor, coat_order)
     assert listing.status_code == 200
     assert refund.reference in listing.content.decode()
     assert "above the supervisor threshold" in listing.content.decode()
-    assert "Approved 1 request(s)." in action.content.decode()
+    assert "Approved 1 request." in action.content.decode()
     refund.refresh_from_db()
     assert refund.status == RefundRequest.Status.APPROVED
     assert refund.decisions.get().level == RefundDecision.Level.SUPERVISOR

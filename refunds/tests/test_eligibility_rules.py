@@ -172,6 +172,7 @@ def test_window_uses_local_order_date(policy):
         day_after = refund_preview(order=order, selection=selection)
 
     assert order.placed_at.astimezone(PARIS).date().isoformat() == "2026-03-10"
+    assert last_day.deadline is not None
     assert format_deadline(last_day.deadline, PARIS) == "24 Mar 2026, 23:59"
     assert result_of(last_day, "return_window") == PASS
     assert result_of(day_after, "return_window") == REJECT
@@ -183,6 +184,7 @@ def test_window_in_utc_ends_a_day_earlier(policy):
 
     deadline = window_deadline(order, policy)
 
+    assert deadline is not None
     assert format_deadline(deadline, ZoneInfo("UTC")) == "23 Mar 2026, 23:59"
 
 

@@ -205,7 +205,7 @@ def test_any_unit_split_sums_to_paid(
         while units:
             size = rng.randint(1, len(units))
             chunk, units = units[:size], units[size:]
-            selection = {}
+            selection: dict[int, int] = {}
             for line_id in chunk:
                 selection[line_id] = selection.get(line_id, 0) + 1
             positions = {line.pk: line.position for line in order.lines.all()}

@@ -8,6 +8,7 @@ from email.header import decode_header, make_header
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -186,7 +187,7 @@ def test_dead_letter_retried_from_admin(
     status = outbox_deliver(message_id=str(message.pk))
 
     assert "HTTP 500" in listing.content.decode()
-    assert "Queued 1 message(s) again." in response.content.decode()
+    assert "Queued 1 message again." in response.content.decode()
     assert status == Status.DELIVERED
     assert [d.event_id for d in receiver.deliveries] == [str(message.event_id)] * 2
 
@@ -314,10 +315,12 @@ def test_customer_emails_follow_the_request(policy, agent):
     raw_subject = mail.outbox[1].message().as_bytes().split(b"\n")
     assert any(line.startswith(b"Subject: =?utf-8?") for line in raw_subject)
     approved_mail = mail.outbox[1]
+    assert isinstance(approved_mail, EmailMultiAlternatives)
     assert "$15.00 of the $40.00 requested" in approved_mail.body
     assert "Partial: the lamp works." in approved_mail.body
     html, mimetype = approved_mail.alternatives[0]
     assert mimetype == "text/html"
+    assert isinstance(html, str)
     assert "<strong>$15.00</strong>" in html
     assert "Remboursement refusé — colis abîmé par l’usage 📦💥" in mail.outbox[4].body
     assert rejected.token in mail.outbox[4].body
@@ -334,7 +337,9 @@ def test_email_escapes_customer_text_in_html_only(policy, agent):
     deliver_all_email()
 
     rejected = mail.outbox[-1]
+    assert isinstance(rejected, EmailMultiAlternatives)
     html = rejected.alternatives[0][0]
+    assert isinstance(html, str)
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert "&lt;img src=x" in html

@@ -36,7 +36,9 @@ def sent_code() -> str:
         "created_at"
     )
     outbox_deliver(message_id=str(message.pk))
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    code = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
+    assert code is not None, "the email contains no six-digit code"
+    return code.group(1)
 
 
 def look_up(client, order):

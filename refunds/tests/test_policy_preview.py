@@ -10,7 +10,7 @@ from django.utils import timezone
 from refunds.models import RefundPolicy, RefundRequest
 from refunds.policy_preview import policy_preview
 from refunds.services import NotEligible
-from refunds.tests.factories import make_order, request_refund
+from refunds.tests.factories import make_order, policy_form_data, request_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -101,14 +101,9 @@ def test_admin_preview_shows_flips_and_saves_nothing(
     client, supervisor, policy, history
 ):
     client.force_login(supervisor.user)
-    change_url = reverse("admin:refunds_refundpolicy_change", args=[policy.pk])
-    form = client.get(change_url).context["adminform"].form
-    data = {
-        name: value
-        for name, value in form.initial.items()
-        if value is not None and value is not False
-    }
-    data.update(return_window_days="45", preview_count="50", _preview="1")
+    _, data = policy_form_data(
+        client, policy, return_window_days="45", preview_count="50", _preview="1"
+    )
 
     response = client.post(
         reverse("admin:refunds_refundpolicy_preview", args=[policy.pk]), data
@@ -126,14 +121,9 @@ def test_admin_preview_shows_flips_and_saves_nothing(
 
 def test_admin_saving_from_preview_applies_the_change(client, supervisor, policy):
     client.force_login(supervisor.user)
-    change_url = reverse("admin:refunds_refundpolicy_change", args=[policy.pk])
-    form = client.get(change_url).context["adminform"].form
-    data = {
-        name: value
-        for name, value in form.initial.items()
-        if value is not None and value is not False
-    }
-    data.update(return_window_days="45", _save="Save these changes")
+    change_url, data = policy_form_data(
+        client, policy, return_window_days="45", _save="Save these changes"
+    )
 
     response = client.post(change_url, data)
 

@@ -116,11 +116,12 @@ def test_status_page_and_customer_message(client, policy):
     page = client.get(reverse("refunds:status", args=[refund.token]))
     message = client.post(
         reverse("refunds:status-message", args=[refund.token]),
-        {"body": "Any news? Zoë 🚀"},
+        {"body": "Any news? Zoë 🚀", "submission_key": "k1"},
         headers={"HX-Request": "true"},
     )
     empty = client.post(
-        reverse("refunds:status-message", args=[refund.token]), {"body": ""}
+        reverse("refunds:status-message", args=[refund.token]),
+        {"body": "", "submission_key": "k2"},
     )
 
     assert page.status_code == 200

@@ -53,7 +53,7 @@ def random_chunks(order, rng):
     while units:
         size = rng.randint(1, len(units))
         chunk, units = units[:size], units[size:]
-        selection = {}
+        selection: dict[int, int] = {}
         for line_id in chunk:
             selection[line_id] = selection.get(line_id, 0) + 1
         yield selection
@@ -63,6 +63,7 @@ def random_chunks(order, rng):
 def test_every_split_of_every_order_sums_to_paid(name):
     import_export((EXPORTS / name).read_text(encoding="utf-8-sig"))
     currency = Order.objects.values_list("currency", flat=True).first()
+    assert currency is not None, f"{name} has no orders"
     policy = open_policy(currency)
     rng = random.Random(name)
     now = timezone.now()

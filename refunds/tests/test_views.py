@@ -7,12 +7,14 @@ import threading
 
 import pytest
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from cases.models import AuditEvent, CaseMessage, OrderLine, SupportCase
+from refunds.forms import RefundRequestForm
 from refunds.models import RefundRequest
-from refunds.tests.factories import file_refund, recent_order
+from refunds.tests.factories import file_refund, make_order, recent_order
+from supportdesk.tests.redis_down import REDIS_DOWN
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +151,15 @@ def test_lookup_limit_counts_other_address_apart(client, order):
     assert response.status_code == 302
 
 
+def test_lookup_works_while_redis_is_down(client, order):
+    """Rate limits fail open: an outage must not turn every customer away."""
+    with override_settings(CACHES=REDIS_DOWN):
+        response = look_up(client, "#1001", "ana.tester@example.com")
+
+    assert response.status_code == 302
+    assert "refund_orders" in client.session
+
+
 def test_lookup_rate_limit_swapped_by_htmx(client, order):
     for _ in range(10):
         look_up(client, "#9999", "ana.tester@example.com")
@@ -246,11 +257,11 @@ def test_check_reports_quantity_left(customer, order):
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("-1", "The quantity cannot be negative."),
-        ("abc", "Enter a whole number of items, such as 1."),
-        ("1.5", "Enter a whole number of items, such as 1."),
-        ("3", "You ordered 2 of this item; enter at most that."),
-        ("9" * 40, "You ordered 2 of this item; enter at most that."),
+        ("-1", "Blue Mug: the quantity cannot be negative."),
+        ("abc", "Blue Mug: enter a whole number of items, such as 1."),
+        ("1.5", "Blue Mug: enter a whole number of items, such as 1."),
+        ("3", "Blue Mug: you ordered 2; enter at most 2."),
+        ("9" * 40, "Blue Mug: you ordered 2; enter at most 2."),
     ],
 )
 def test_check_bad_quantity_answers_422(customer, order, quantity, message):
@@ -262,6 +273,44 @@ def test_check_bad_quantity_answers_422(customer, order, quantity, message):
 
     assert response.status_code == 422
     assert message in response.content.decode()
+
+
+def test_check_error_has_id_the_input_can_use(customer, order):
+    field = quantity_field(order, "Blue Mug")
+    data = refund_post(order, **{field: "3"})
+
+    response = customer.post(
+        reverse("refunds:check", args=[order.pk]), data, headers=HTMX
+    )
+
+    html = response.content.decode()
+    assert f'<p class="error-message" id="id_{field}_error">' in html
+    assert html.count(f'id="id_{field}_error"') == 1
+
+
+def test_submit_error_marks_its_input(customer, order):
+    field = quantity_field(order, "Blue Mug")
+    data = refund_post(order, **{field: "3"})
+
+    response = customer.post(reverse("refunds:submit", args=[order.pk]), data)
+
+    html = response.content.decode()
+    assert f'aria-invalid="true" aria-describedby="id_{field}_error"' in html
+    assert html.count(f'id="id_{field}_error"') == 1
+    assert "Blue Mug: you ordered 2; enter at most 2." in html
+
+
+def test_quantity_error_escapes_percent_in_name(policy):
+    order = make_order("#1301", lines=[("100% Wool Scarf", "20.00", 1, "SC")])
+    line = order.lines.get()
+    form = RefundRequestForm(
+        {"reason_code": "damaged", "submission_key": "k", f"qty-{line.pk}": "5"},
+        lines=[line],
+    )
+
+    assert form.errors[f"qty-{line.pk}"] == [
+        "100% Wool Scarf: you ordered 1; enter at most 1."
+    ]
 
 
 def test_check_nothing_chosen_says_so(customer, order):
@@ -357,9 +406,9 @@ def assert_nothing_filed(order) -> None:
 @pytest.mark.parametrize(
     ("quantity", "message"),
     [
-        ("-1", "The quantity cannot be negative."),
-        ("abc", "Enter a whole number of items, such as 1."),
-        ("3", "You ordered 2 of this item; enter at most that."),
+        ("-1", "Blue Mug: the quantity cannot be negative."),
+        ("abc", "Blue Mug: enter a whole number of items, such as 1."),
+        ("3", "Blue Mug: you ordered 2; enter at most 2."),
         ("0", "Choose at least one item and how many of it to return."),
     ],
 )
@@ -525,6 +574,7 @@ def test_status_hides_internal_notes(client, order, agent):
     from cases.services import case_add_note, case_reply
 
     refund = file_refund(order)
+    assert refund.case is not None
     case_add_note(case=refund.case, actor=Actor.for_agent(agent), body="Looks fishy")
     case_reply(case=refund.case, actor=Actor.for_agent(agent), body="We are on it.")
 
@@ -539,7 +589,7 @@ def test_status_message_plain_post(client, order):
     refund = file_refund(order)
     url = reverse("refunds:status-message", args=[refund.token])
 
-    response = client.post(url, {"body": "Any news? 🙂"})
+    response = client.post(url, {"body": "Any news? 🙂", "submission_key": "k1"})
 
     assert response.status_code == 302
     assert response["Location"] == reverse("refunds:status", args=[refund.token])
@@ -553,7 +603,9 @@ def test_status_message_by_htmx_returns_timeline(client, order):
     refund = file_refund(order)
     url = reverse("refunds:status-message", args=[refund.token])
 
-    response = client.post(url, {"body": "<b>Any news?</b>"}, headers=HTMX)
+    response = client.post(
+        url, {"body": "<b>Any news?</b>", "submission_key": "k1"}, headers=HTMX
+    )
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -574,10 +626,61 @@ def test_status_message_bad_body_adds_nothing(client, order, body, message):
     refund = file_refund(order)
     url = reverse("refunds:status-message", args=[refund.token])
 
-    response = client.post(url, {"body": body}, headers=HTMX)
+    response = client.post(url, {"body": body, "submission_key": "k1"}, headers=HTMX)
 
     assert response.status_code == 422
     assert message in response.content.decode()
+    assert refund.case.messages.count() == 1
+
+
+def test_status_message_sent_twice_is_stored_once(client, order):
+    refund = file_refund(order)
+    url = reverse("refunds:status-message", args=[refund.token])
+    page = client.get(reverse("refunds:status", args=[refund.token]))
+    key = page.context["message_form"].initial["submission_key"]
+    data = {"body": "Any news?", "submission_key": key}
+
+    first = client.post(url, data)
+    second = client.post(url, data)
+
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert refund.case.messages.filter(body="Any news?").count() == 1
+    assert f'name="submission_key" value="{key}"' in page.content.decode()
+
+
+def test_status_message_new_form_gets_new_key(client, order):
+    refund = file_refund(order)
+    url = reverse("refunds:status-message", args=[refund.token])
+
+    response = client.post(
+        url, {"body": "Any news?", "submission_key": "k1"}, headers=HTMX
+    )
+
+    assert 'name="submission_key" value="k1"' not in response.content.decode()
+
+
+def test_status_message_key_of_another_case_rejected(client, order):
+    first = file_refund(order, {"Blue Mug": 1})
+    second = file_refund(order, {"Tea Towel": 1})
+    data = {"body": "Any news?", "submission_key": "k1"}
+    client.post(reverse("refunds:status-message", args=[first.token]), data)
+
+    response = client.post(reverse("refunds:status-message", args=[second.token]), data)
+
+    assert response.status_code == 422
+    assert "already sent for another request" in response.content.decode()
+    assert "Any news?" not in [m.body for m in second.case.messages.all()]
+
+
+def test_status_message_without_key_rejected(client, order):
+    refund = file_refund(order)
+    url = reverse("refunds:status-message", args=[refund.token])
+
+    response = client.post(url, {"body": "Any news?"})
+
+    assert response.status_code == 422
+    assert "This page is out of date." in response.content.decode()
     assert refund.case.messages.count() == 1
 
 
@@ -593,12 +696,13 @@ def test_status_message_closed_case_rejected(client, order, agent):
 
     refund = file_refund(order)
     actor = Actor.for_agent(agent)
+    assert refund.case is not None
     case_change_status(case=refund.case, actor=actor, status="solved")
     case_change_status(case=refund.case, actor=actor, status="closed")
     url = reverse("refunds:status-message", args=[refund.token])
 
     page = client.get(reverse("refunds:status", args=[refund.token]))
-    response = client.post(url, {"body": "Hello?"})
+    response = client.post(url, {"body": "Hello?", "submission_key": "k1"})
 
     assert "Write to our team" not in page.content.decode()
     assert response.status_code == 409
@@ -650,6 +754,20 @@ def test_parallel_submissions_file_one_request(policy, refunds_team):
     }
     assert SupportCase.objects.count() == 1
     assert order.lines.get(name="Blue Mug").quantity_reserved == 1
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_parallel_status_messages_store_one(policy, refunds_team):
+    order = recent_order()
+    refund = file_refund(order)
+    url = reverse("refunds:status-message", args=[refund.token])
+    data = {"body": "Any news?", "submission_key": "double-click"}
+
+    responses = post_together([(Client(), url, data), (Client(), url, data)])
+
+    assert [r.status_code for r in responses] == [200, 200]
+    assert refund.case.messages.filter(body="Any news?").count() == 1
 
 
 @pytest.mark.concurrency

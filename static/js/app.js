@@ -43,6 +43,43 @@
     }
   });
 
+  // After an action replaces a region, htmx gives focus back to the control
+  // the user was on when the new content has an element with the same id.
+  // When that control is gone (the Approve button after an approval), focus
+  // moves to the region's [data-swap-focus] message instead of falling back
+  // to <body>. A message that does not take focus is read out through the
+  // #announcer live region, which stays outside the swapped region.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var region = event.target;
+    if (!region.querySelector) return;
+    var message = region.matches("[data-swap-focus]") ? region : region.querySelector("[data-swap-focus]");
+    if (!message) return;
+    var active = document.activeElement;
+    if (!active || active === document.body || !document.body.contains(active)) {
+      message.focus();
+      return;
+    }
+    var announcer = document.getElementById("announcer");
+    if (announcer) announcer.textContent = message.textContent.trim();
+  });
+
+  // The refund form's eligibility box lists quantity errors with ids such as
+  // id_qty-7_error. After htmx swaps the box, mark each quantity input
+  // invalid and point it at its message, or clear both when it has none.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "eligibility") return;
+    document.querySelectorAll("input.qty-input").forEach(function (input) {
+      var message = document.getElementById(input.id + "_error");
+      if (message) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", message.id);
+      } else {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
+    });
+  });
+
   // A form submitted the classic way disables its button, so a double click
   // sends one request. The server also ignores a repeated submission.
   document.addEventListener("submit", function (event) {

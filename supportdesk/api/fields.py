@@ -8,6 +8,8 @@ from decimal import Decimal, InvalidOperation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from supportdesk.text import NotOneLine, clean_single_line
+
 # Amounts above this are rejected before any conversion: no order comes close.
 MAX_AMOUNT = Decimal("1e12")
 AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -68,3 +70,18 @@ class TextField(serializers.CharField):
     def to_internal_value(self, data) -> str:
         text = super().to_internal_value(data)
         return unicodedata.normalize("NFC", text)
+
+
+class SingleLineTextField(TextField):
+    """A TextField for one line, such as a name or a subject.
+
+    A line break is invalid, and explicit bidi controls are dropped.
+    """
+
+    def to_internal_value(self, data) -> str:
+        text = super().to_internal_value(data)
+        try:
+            noun = (self.field_name or "value").replace("_", " ")
+            return clean_single_line(text, field=noun)
+        except NotOneLine as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None

@@ -86,6 +86,8 @@ def run_idempotent(
         }
         return response.status_code, response.data, headers
 
+    if request.method is None:
+        raise ValueError("run_idempotent() needs a request with an HTTP method.")
     body = json.dumps(request.data, cls=DjangoJSONEncoder)
     try:
         outcome = idempotent_call(

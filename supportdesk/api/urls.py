@@ -38,6 +38,11 @@ urlpatterns = [
         name="refund-approve",
     ),
     path(
+        "refunds/<str:reference>/escalate/",
+        refund_views.RefundEscalateView.as_view(),
+        name="refund-escalate",
+    ),
+    path(
         "refunds/<str:reference>/reject/",
         refund_views.RefundRejectView.as_view(),
         name="refund-reject",
@@ -48,6 +53,12 @@ urlpatterns = [
         name="refund-mark-refunded",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html"
+        ),
+        name="docs",
+    ),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
 ]

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from supportdesk.tests.api_support import make_order, obtain_tokens
 from supportdesk.wsgi import application
@@ -41,7 +42,7 @@ CHECKS = [
 ]
 
 
-def load_schema() -> schemathesis.openapi.OpenApiSchema:
+def load_schema() -> OpenApiSchema:
     """Generate the schema in-process and point Schemathesis at the WSGI app.
 
     NOTE: schemathesis.pytest.from_fixture fails on pytest 9 (Schemathesis

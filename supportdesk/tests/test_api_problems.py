@@ -119,6 +119,13 @@ def test_docs_page_uses_local_static_files(client):
     assert "cdn.jsdelivr.net" not in html
 
 
+def test_docs_page_declares_its_language(client):
+    html = client.get("/api/v1/docs/").content.decode()
+
+    assert '<html lang="en">' in html
+    assert "SwaggerUIBundle" in html
+
+
 @pytest.mark.parametrize(
     "value",
     [

@@ -1,10 +1,12 @@
 """The Redis breaker: one failure, then misses without waiting."""
 
 import time
+from typing import cast
 
 import pytest
 from django.core.cache import caches
 from django.test import override_settings
+from django_redis.cache import RedisCache
 
 from supportdesk import cache_breaker
 from supportdesk.tests.redis_down import REDIS_DOWN
@@ -12,7 +14,7 @@ from supportdesk.tests.redis_down import REDIS_DOWN
 
 @override_settings(CACHES=REDIS_DOWN)
 def test_first_failure_opens_the_breaker(caplog):
-    cache = caches["default"]
+    cache = cast(RedisCache, caches["default"])
 
     assert cache.get("key", "fallback") == "fallback"
     assert cache_breaker.is_open()
@@ -26,7 +28,7 @@ def test_first_failure_opens_the_breaker(caplog):
 
 @override_settings(CACHES=REDIS_DOWN)
 def test_open_breaker_skips_other_calls_as_misses():
-    cache = caches["default"]
+    cache = cast(RedisCache, caches["default"])
     cache_breaker.trip(RuntimeError("test"))
 
     assert cache.incr("counter", ignore_key_check=True) is None

@@ -94,6 +94,7 @@ def test_static_files_hashed_and_cached(production):
     stylesheet = re.search(
         r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', body.decode()
     )
+    assert stylesheet is not None, "the login page links no hashed stylesheet"
 
     css_status, headers, css = get(production["url"] + stylesheet[1])
 
@@ -108,7 +109,7 @@ def test_access_log_is_json_without_tokens(production):
     get(f"{production['url']}/refund/status/{token}/nope/")
 
     deadline = time.monotonic() + 5
-    entries = []
+    entries: list[dict] = []
     while not entries and time.monotonic() < deadline:
         lines = production["log"].read_text().splitlines()
         records = [json.loads(line) for line in lines if line.startswith("{")]

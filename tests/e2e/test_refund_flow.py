@@ -46,6 +46,7 @@ def status_badge(page: Page) -> Locator:
 def check_phone_width(page: Page, check_page, name: str) -> None:
     """Check the page at a phone's width: no sideways page scroll, no violation."""
     size = page.viewport_size
+    assert size is not None, "the page has no fixed viewport"
     page.set_viewport_size({"width": 375, "height": 800})
     try:
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -118,6 +119,34 @@ def test_refund_flow_with_mouse(new_page, check_page, desk):
     customer.goto("/no-such-page/")
     expect(customer.get_by_role("heading", level=1)).to_have_text("Page not found")
     check_page(customer, "404")
+
+
+def test_quantity_error_names_item_and_marks_input(new_page, check_page, desk):
+    customer = new_page()
+    customer.goto("/refund/")
+    customer.get_by_label("Order number").fill("#1001")
+    customer.get_by_label("Email address").fill("ana.tester@example.com")
+    customer.get_by_role("button", name="Find my order").click()
+    mug = customer.get_by_label("Quantity of Blue Mug to return")
+    towel = customer.get_by_label("Quantity of Tea Towel to return")
+
+    mug.fill("9")
+
+    message = customer.locator(f"#{mug.get_attribute('id')}_error")
+    expect(message).to_have_text("Error: Blue Mug: you ordered 2; enter at most 2.")
+    expect(mug).to_have_attribute("aria-invalid", "true")
+    expect(mug).to_have_attribute(
+        "aria-describedby", f"{mug.get_attribute('id')}_error"
+    )
+    expect(towel).not_to_have_attribute("aria-invalid", "true")
+    expect(mug).to_be_focused()
+    check_page(customer, "order-quantity-error")
+
+    mug.fill("1")
+
+    expect(customer.locator("#eligibility")).to_contain_text("Eligible for review")
+    expect(mug).not_to_have_attribute("aria-invalid", "true")
+    expect(mug).not_to_have_attribute("aria-describedby", re.compile(".+"))
 
 
 def tab_to(page: Page, target: Locator, limit: int = 80) -> None:

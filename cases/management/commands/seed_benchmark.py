@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -150,7 +151,7 @@ class Command(BaseCommand):
         agents = self._agents(options["agents"], teams)
         # Cases are assigned to agents of their own team, as take next and
         # automatic assignment do.
-        self.members = {team.pk: [] for team in teams}
+        self.members: dict[int, list[Agent]] = {team.pk: [] for team in teams}
         for membership in Membership.objects.filter(agent__in=agents):
             self.members[membership.team_id].append(membership.agent)
         self._integrations(options["integrations"])
@@ -300,7 +301,8 @@ class Command(BaseCommand):
                 )
                 RefundRequest.objects.bulk_create(
                     RefundRequest(
-                        order_id=case.order_id,
+                        # Every case built above has an order.
+                        order_id=cast(int, case.order_id),
                         customer_id=case.customer_id,
                         case=case,
                         reason_code=RefundRequest.Reason.DAMAGED,

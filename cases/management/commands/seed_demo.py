@@ -210,6 +210,8 @@ class Command(BaseCommand):
             if filed == 4:
                 break
             line = order.lines.first()
+            if line is None:
+                continue  # an order without lines has nothing to refund
             try:
                 refund_request_create(
                     order=order,

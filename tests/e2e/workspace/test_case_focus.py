@@ -1,0 +1,149 @@
+"""Keyboard focus after case page actions that replace the page's main area.
+
+htmx swaps #case-main with outerHTML. Focus must stay on the control the
+agent used when it still exists, and otherwise move to the success message
+next to it, never fall back to <body>.
+"""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from cases.tests.factories import make_case
+from refunds.models import RefundRequest
+from refunds.tests.factories import file_refund, recent_order
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+FOCUSED_ID = "document.activeElement && document.activeElement.id"
+
+
+def press_tab_until(page: Page, element_id: str, limit: int = 120) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED_ID) == element_id:
+            return
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def test_approve_with_keyboard_focuses_message(
+    page_for, check_page, agent, policy, refunds_team
+):
+    refund = file_refund(recent_order())
+    page = page_for(agent)
+    page.goto(f"/cases/{refund.case.reference}/")
+
+    press_tab_until(page, "approve-button")
+    page.keyboard.press("Enter")
+
+    message = page.locator("#refund-heading ~ #action-done")
+    expect(message).to_have_text("Refund approved.")
+    expect(message).to_be_focused()
+    assert message.get_attribute("tabindex") == "-1"
+    assert RefundRequest.objects.get(pk=refund.pk).status == "approved"
+    check_page(page, "case-focus-after-approve")
+
+
+def test_reject_focuses_message_in_refund_panel(page_for, agent, policy, refunds_team):
+    refund = file_refund(recent_order())
+    page = page_for(agent)
+    page.goto(f"/cases/{refund.case.reference}/")
+
+    page.get_by_label("Reason for the customer").fill("Outside the window.")
+    page.get_by_role("button", name="Reject refund").press("Enter")
+
+    message = page.locator("#refund-heading ~ #action-done")
+    expect(message).to_have_text("Refund rejected.")
+    expect(message).to_be_focused()
+
+
+def test_take_focuses_message_when_button_goes(page_for, agent, refunds_team):
+    case = make_case(refunds_team)
+    page = page_for(agent)
+    page.goto(f"/cases/{case.reference}/")
+
+    page.locator("#take-button").press("Enter")
+
+    message = page.locator(".case__actions").locator("xpath=preceding-sibling::*[1]")
+    expect(message).to_have_text("The case is yours.")
+    expect(message).to_be_focused()
+
+
+def test_tag_remove_focuses_message(page_for, agent, refunds_team):
+    case = make_case(refunds_team)
+    page = page_for(agent)
+    page.goto(f"/cases/{case.reference}/")
+    page.locator("#id_tag_tag").fill("fragile")
+    page.locator("#id_tag_tag").press("Enter")
+    expect(page.get_by_role("button", name="Remove tag fragile")).to_be_visible()
+    expect(page.locator("#id_tag_tag")).to_be_focused()
+
+    page.get_by_role("button", name="Remove tag fragile").press("Enter")
+
+    expect(page.locator("#action-done")).to_have_text("Tag removed.")
+    expect(page.locator("#action-done")).to_be_focused()
+
+
+def test_status_change_keeps_focus_and_announces(page_for, agent, refunds_team):
+    case = make_case(refunds_team)
+    page = page_for(agent)
+    page.goto(f"/cases/{case.reference}/")
+
+    page.locator("#status-select").select_option("pending")
+    page.locator("#status-button").press("Enter")
+
+    expect(page.locator(".case__meta .badge")).to_contain_text("Pending")
+    expect(page.locator("#status-button")).to_be_focused()
+    expect(page.locator("#announcer")).to_have_text("Status changed.")
+
+
+def test_note_keeps_focus_and_announces(page_for, agent, refunds_team):
+    case = make_case(refunds_team)
+    page = page_for(agent)
+    page.goto(f"/cases/{case.reference}/")
+
+    page.locator("#id_note_body").fill("Called the courier.")
+    page.locator("#note-button").press("Enter")
+
+    expect(page.locator(".thread")).to_contain_text("Called the courier.")
+    expect(page.locator("#note-button")).to_be_focused()
+    expect(page.locator("#announcer")).to_have_text("Note added.")
+
+
+def test_send_and_set_pending_with_keyboard(page_for, check_page, agent, refunds_team):
+    case = make_case(refunds_team)
+    page = page_for(agent)
+    page.goto(f"/cases/{case.reference}/")
+    page.keyboard.press("r")
+    page.keyboard.type("The return label is attached.")
+    check_page(page, "case-reply-options")
+
+    press_tab_until(page, "reply-pending-button")
+    page.keyboard.press("Enter")
+
+    expect(page.locator(".case__meta .badge")).to_contain_text("Pending")
+    message = page.locator("#action-done")
+    expect(message).to_have_text(
+        "Reply sent and the case set to pending (waiting on customer)."
+    )
+    expect(message).to_be_focused()
+    expect(page.locator(".thread")).to_contain_text("The return label is attached.")
+
+
+def test_send_to_supervisor_with_keyboard(
+    page_for, check_page, agent, policy, refunds_team
+):
+    order = recent_order(lines=[("Winter Coat", "150.00", 1, "COAT-1")])
+    refund = file_refund(order, {"Winter Coat": 1})
+    page = page_for(agent)
+    page.goto(f"/cases/{refund.case.reference}/")
+    check_page(page, "case-send-to-supervisor")
+
+    page.get_by_label("Note for the supervisor").fill("Seam split on day one.")
+    page.locator("#escalate-button").press("Enter")
+
+    message = page.locator("#refund-heading ~ #action-done")
+    expect(message).to_have_text("Refund sent to a supervisor.")
+    expect(message).to_be_focused()
+    expect(page.locator("#escalation-note")).to_contain_text("recommends $150.00")
+    assert RefundRequest.objects.get(pk=refund.pk).status == "requested"
+    check_page(page, "case-sent-to-supervisor")
