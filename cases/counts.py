@@ -2,10 +2,13 @@
 
 Every count depends on a few scopes: a team's cases (``team:<id>``, or
 ``team:none`` for cases without a team) and an agent's own cases
-(``agent:<id>``). Each scope has a generation token in the cache, and a
+(``agent:<id>``), and a count with search words also on the text of every
+case (``text``). Each scope has a generation token in the cache, and a
 count is cached under a key that includes the tokens of its scopes. A
 change to a case replaces the tokens of its scopes after the commit, so
-the next poll misses the cache and counts again.
+the next poll misses the cache and counts again. A new message that
+changes no field the filters read replaces only the text token, so with
+many agents at work the counts without search words stay cached.
 
 Tokens are random rather than incremented, so a token lost from the cache
 (evicted, or Redis restarted) can never bring back an old count. When Redis
@@ -32,6 +35,10 @@ TIMED_COUNT_TIMEOUT = 60
 TOKEN_TIMEOUT = None  # scope tokens never expire on their own
 
 
+# Scope of the case text that search words match: subjects and messages.
+TEXT_SCOPE = "queue-scope:text"
+
+
 def team_scope(team_id: int | None) -> str:
     return f"queue-scope:team:{team_id if team_id is not None else 'none'}"
 
@@ -50,14 +57,20 @@ def invalidate(
         transaction.on_commit(lambda: _renew_tokens(keys))
 
 
+def invalidate_text() -> None:
+    """Expire the counts with search words after the commit."""
+    transaction.on_commit(lambda: _renew_tokens({TEXT_SCOPE}))
+
+
 def _renew_tokens(keys: Iterable[str]) -> None:
     cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=TOKEN_TIMEOUT)
 
 
-def cached_counts(
-    owner: str,
-    requests: list[tuple[str, list[str], bool, Callable[[], int]]],
-) -> dict[str, int]:
+# (name, scope keys, depends on the clock, count function)
+CountRequest = tuple[str, list[str], bool, Callable[[], int]]
+
+
+def cached_counts(owner: str, requests: list[CountRequest]) -> dict[str, int]:
     """Return a count for each request, from the cache where it is fresh.
 
     Each request is (name, scope keys, depends on the clock, count

@@ -21,13 +21,19 @@ from agents.models import Agent, Membership, Team
 from cases import counts, search
 from cases.assignment import URGENCY_ORDER
 from cases.models import SavedView, SupportCase
-from cases.selectors import cases_visible_to
+from cases.selectors import (
+    cases_assigned_outside_teams,
+    cases_of_teams,
+    cases_visible_to,
+)
 from refunds.models import RefundDecision, RefundRequest
 
 # Cases whose SLA due time falls within this window are "breaching soon";
 # cases already past it are included.
 BREACHING_SOON = timedelta(hours=2)
 MAX_SAVED_VIEWS = 20
+# Name of the cached count of the agent's cases in teams that are not theirs.
+OUTSIDE_TEAMS = "outside-teams"
 
 SORTS = {
     "due": URGENCY_ORDER,
@@ -125,19 +131,32 @@ def _with_recommendation(cases: QuerySet[SupportCase]) -> QuerySet[SupportCase]:
 
 
 def count_for(
-    agent: Agent, filters: QueueFilters, *, now: datetime | None = None
+    agent: Agent,
+    filters: QueueFilters,
+    *,
+    now: datetime | None = None,
+    within: QuerySet[SupportCase] | None = None,
 ) -> int:
-    """Count the cases of ``filters``, stopping at counts.COUNT_CAP + 1."""
-    cases = _matching(agent, filters, now=now)
+    """Count the cases of ``filters``, stopping at counts.COUNT_CAP + 1.
+
+    ``within`` narrows the count to a part of the cases visible to the
+    agent, such as ``cases_of_teams(agent)``.
+    """
+    cases = _matching(agent, filters, now=now, within=within)
     if filters.q:
         cases = search.filter_cases(cases, filters.q)
     return cases.order_by().values("pk")[: counts.COUNT_CAP + 1].count()
 
 
 def _matching(
-    agent: Agent, filters: QueueFilters, *, now: datetime | None
+    agent: Agent,
+    filters: QueueFilters,
+    *,
+    now: datetime | None,
+    within: QuerySet[SupportCase] | None = None,
 ) -> QuerySet[SupportCase]:
-    cases = _apply_view(cases_visible_to(agent), agent, filters.view, now)
+    visible = cases_visible_to(agent) if within is None else within
+    cases = _apply_view(visible, agent, filters.view, now)
     if filters.status == "active":
         cases = cases.filter(status__in=SupportCase.ACTIVE_STATUSES)
     elif filters.status != "all":
@@ -187,8 +206,15 @@ def _team_ids(agent: Agent) -> Subquery:
 
 def count_scopes(agent: Agent, filters: QueueFilters, teams: list[Team]) -> list[str]:
     """Return the cache scopes whose changes can change this view's count."""
+    scopes = _case_scopes(agent, filters, teams)
+    if filters.q:
+        scopes.append(counts.TEXT_SCOPE)
+    return scopes
+
+
+def _case_scopes(agent: Agent, filters: QueueFilters, teams: list[Team]) -> list[str]:
     team_id = team_of_view(filters.view)
-    if filters.view == "mine" or filters.assignee == "me":
+    if _counts_own_cases(filters):
         return [counts.agent_scope(agent.pk)]
     if team_id is not None:
         return [counts.team_scope(team_id)]
@@ -196,6 +222,10 @@ def count_scopes(agent: Agent, filters: QueueFilters, teams: list[Team]) -> list
     if filters.view != "unassigned":
         scopes += [counts.team_scope(None), counts.agent_scope(agent.pk)]
     return scopes
+
+
+def _counts_own_cases(filters: QueueFilters) -> bool:
+    return filters.view == "mine" or filters.assignee == "me"
 
 
 def view_counts(
@@ -207,19 +237,66 @@ def view_counts(
     """Return the number of cases of each view, keyed by view key.
 
     ``parse`` turns a view's query string into QueueFilters. Counts come
-    from the cache when none of their scopes changed since.
+    from the cache when none of their scopes changed since. A view of the
+    agent's own cases is counted for the agent alone. Other views are
+    counted over the cases of the agent's teams and shared with every agent
+    in the same teams, so when a team's case changes, its agents count each
+    view once between them, not once each. An agent who has cases assigned
+    in other teams sees those too, so their views are counted for them
+    alone.
     """
     now = timezone.now()
-    requests: list[tuple[str, list[str], bool, Callable[[], int]]] = []
+    team_owner = _team_owner(agent, teams)
+    agent_owner = f"agent-{agent.pk}-{team_owner}"
+    own: list[counts.CountRequest] = []
+    alone: list[counts.CountRequest] = []
+    shared: list[counts.CountRequest] = []
     for view in views:
         filters = parse(QueryDict(view.query))
-        requests.append(
+        timed = filters.view == "breaching"
+        scopes = count_scopes(agent, filters, teams)
+        request = (
+            view.query,
+            scopes,
+            timed,
+            partial(count_for, agent, filters, now=now),
+        )
+        if _counts_own_cases(filters):
+            own.append(request)
+            continue
+        alone.append(request)
+        agent_scope = counts.agent_scope(agent.pk)
+        shared.append(
             (
                 view.query,
-                count_scopes(agent, filters, teams),
-                filters.view == "breaching",
-                partial(count_for, agent, filters, now=now),
+                [scope for scope in scopes if scope != agent_scope],
+                timed,
+                partial(
+                    count_for, agent, filters, now=now, within=cases_of_teams(agent)
+                ),
             )
         )
-    by_query = counts.cached_counts(f"agent-{agent.pk}", requests)
-    return {view.key: by_query[view.query] for view in views}
+    own.append(
+        (
+            OUTSIDE_TEAMS,
+            [counts.agent_scope(agent.pk)],
+            False,
+            cases_assigned_outside_teams(agent).count,
+        )
+    )
+    numbers = counts.cached_counts(agent_owner, own)
+    if numbers[OUTSIDE_TEAMS]:
+        numbers |= counts.cached_counts(agent_owner, alone)
+    else:
+        numbers |= counts.cached_counts(team_owner, shared)
+    return {view.key: numbers[view.query] for view in views}
+
+
+def _team_owner(agent: Agent, teams: list[Team]) -> str:
+    """Return the cache owner of counts shared by agents with the same teams."""
+    if agent.is_supervisor:
+        member_ids = Membership.objects.filter(agent=agent).values_list(
+            "team_id", flat=True
+        )
+        return "supervisors-" + "-".join(str(pk) for pk in sorted(member_ids))
+    return "teams-" + "-".join(str(pk) for pk in sorted(team.pk for team in teams))

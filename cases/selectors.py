@@ -47,6 +47,30 @@ def cases_visible_to(agent: Agent) -> QuerySet[SupportCase]:
     )
 
 
+def cases_of_teams(agent: Agent) -> QuerySet[SupportCase]:
+    """Return the part of ``cases_visible_to`` that the agent's teams decide.
+
+    Every agent with the same teams (and every supervisor) gets the same
+    cases, so counts over them can be shared. The rest of what the agent
+    sees is ``cases_assigned_outside_teams``; the two parts never overlap.
+    """
+    cases = SupportCase.objects.all()
+    if agent.is_supervisor:
+        return cases
+    team_ids = Membership.objects.filter(agent=agent).values("team_id")
+    return cases.filter(Q(team_id__in=team_ids) | Q(team__isnull=True))
+
+
+def cases_assigned_outside_teams(agent: Agent) -> QuerySet[SupportCase]:
+    """Return the cases assigned to ``agent`` in teams that are not theirs."""
+    if agent.is_supervisor:
+        return SupportCase.objects.none()
+    team_ids = Membership.objects.filter(agent=agent).values("team_id")
+    return SupportCase.objects.filter(assignee=agent, team__isnull=False).exclude(
+        team_id__in=team_ids
+    )
+
+
 def case_for(agent: Agent, reference: str) -> SupportCase:
     """Return the case with ``reference`` if ``agent`` may see it, else 404."""
     pk = parse_case_reference(reference)

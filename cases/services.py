@@ -34,12 +34,22 @@ class StaleCase(StateConflict):
     code = "stale"
 
 
-def _touch(case: SupportCase, fields: list[str]) -> None:
+# Case fields that the queue's filters and views read, so that a change to
+# one of them can change a count (tags and refunds expire counts where they
+# change).
+COUNTED_FIELDS = frozenset({"status", "team", "assignee", "priority", "sla_due_at"})
+
+
+def _touch(
+    case: SupportCase, fields: list[str], *, message_added: bool = False
+) -> None:
     """Save ``fields``, raise the version and stamp the update time.
 
     After the commit, the queue counts of the case's teams and assignees
     expire, and a change of status or assignee runs the teams' automatic
     assignment, since it may free capacity or return a case to the queue.
+    With ``message_added`` and no change to COUNTED_FIELDS, only the counts
+    with search words expire, since only the case's text changed.
     """
     case.updated_at = timezone.now()
     SupportCase.objects.filter(pk=case.pk).update(
@@ -51,10 +61,13 @@ def _touch(case: SupportCase, fields: list[str]) -> None:
     team_before, assignee_before = getattr(
         case, "_queue_before", (case.team_id, case.assignee_id)
     )
-    counts.invalidate(
-        team_ids=[team_before, case.team_id],
-        agent_ids=[assignee_before, case.assignee_id],
-    )
+    if message_added and COUNTED_FIELDS.isdisjoint(fields):
+        counts.invalidate_text()
+    else:
+        counts.invalidate(
+            team_ids=[team_before, case.team_id],
+            agent_ids=[assignee_before, case.assignee_id],
+        )
     if {"status", "assignee"} & set(fields):
         assignment.schedule_dispatch([team_before, case.team_id])
 
@@ -223,7 +236,7 @@ def _add_agent_message(
         if kind == CaseMessage.Kind.REPLY and case.first_response_at is None:
             case.first_response_at = now
             fields += ["first_response_at", *sla_update(case, now=now)]
-        _touch(case, fields)
+        _touch(case, fields, message_added=True)
         search.index_case(case.pk)
         record_event(
             action="cases.reply.sent"
@@ -291,7 +304,7 @@ def _reopen_for_customer(case: SupportCase, actor: Actor) -> None:
             reason="The customer wrote again.",
             changes={"status": [old, case.status]},
         )
-    _touch(case, fields)
+    _touch(case, fields, message_added=True)
     search.index_case(case.pk)
 
 

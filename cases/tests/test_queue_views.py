@@ -149,6 +149,138 @@ def test_counts_stay_cached_without_a_change(agent_client, agent, refunds_team):
     assert count_of(stale, "mine") == "0"
 
 
+def test_note_keeps_counts_cached(
+    agent_client, agent, refunds_team, django_capture_on_commit_callbacks
+):
+    case = make_case(refunds_team)
+    agent_client.get(COUNTS, headers=HTMX)
+    # A write that bypasses the services, to tell a cached count from a
+    # fresh one.
+    SupportCase.objects.filter(pk=case.pk).update(assignee=agent)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_add_note(case=case, actor=Actor.for_agent(agent), body="x")
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
+
+    assert count_of(after, "mine") == "0"
+
+
+def test_note_expires_search_counts(
+    agent_client, agent, refunds_team, django_capture_on_commit_callbacks
+):
+    case = make_case(refunds_team)
+    view = SavedView.objects.create(
+        agent=agent, name="Couriers", query="q=courier&status=all"
+    )
+    before = agent_client.get(COUNTS, headers=HTMX).content.decode()
+    assert count_of(before, f"saved-{view.pk}") == "0"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_add_note(
+            case=case, actor=Actor.for_agent(agent), body="Called the courier."
+        )
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
+
+    assert count_of(after, f"saved-{view.pk}") == "1"
+
+
+def test_first_reply_with_sla_expires_counts(
+    agent_client, agent, refunds_team, django_capture_on_commit_callbacks
+):
+    SlaPolicy.objects.create(
+        priority=SupportCase.Priority.NORMAL,
+        first_response_minutes=60,
+        resolution_minutes=600,
+    )
+    case = make_case(refunds_team)
+    agent_client.get(COUNTS, headers=HTMX)
+    SupportCase.objects.filter(pk=case.pk).update(assignee=agent)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # The first reply meets the first-response target, which moves the
+        # case's due time and so the "breaching soon" count.
+        services.case_reply(case=case, actor=Actor.for_agent(agent), body="Hello")
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
+
+    assert count_of(after, "mine") == "1"
+
+
+def test_customer_message_reopening_expires_counts(
+    agent_client, agent, refunds_team, django_capture_on_commit_callbacks
+):
+    case = make_case(refunds_team)
+    SupportCase.objects.filter(pk=case.pk).update(status=SupportCase.Status.PENDING)
+    case.refresh_from_db()
+    agent_client.get(COUNTS, headers=HTMX)
+    SupportCase.objects.filter(pk=case.pk).update(assignee=agent)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_add_customer_message(
+            case=case, actor=Actor.customer("Ada"), body="Still waiting."
+        )
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
+
+    assert SupportCase.objects.get(pk=case.pk).status == SupportCase.Status.OPEN
+    assert count_of(after, "mine") == "1"
+
+
+def test_counts_shared_by_agents_of_a_team(
+    client, agent_client, agent, make_agent, refunds_team
+):
+    fill_queue(refunds_team, [agent], 5)
+    queries_for(agent_client, COUNTS)
+    warm = queries_for(agent_client, COUNTS)
+    colleague = make_agent("Bo Agent")
+    client.force_login(colleague.user)
+
+    # The colleague's first poll counts only their own cases and whether
+    # they have cases in other teams; the team's views come from the cache.
+    first = queries_for(client, COUNTS)
+
+    assert first == warm + 2
+
+
+def test_counts_include_cases_assigned_in_other_teams(
+    agent_client, agent, refunds_team, general_team, django_capture_on_commit_callbacks
+):
+    make_case(refunds_team)
+    elsewhere = make_case(general_team)
+    before = agent_client.get(COUNTS, headers=HTMX).content.decode()
+    assert count_of(before, "all") == "1"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_assign(
+            case=elsewhere,
+            actor=Actor.for_agent(agent),
+            assignee=agent,
+            take_over=False,
+        )
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
+
+    assert count_of(after, "all") == "2"
+    assert count_of(after, "mine") == "1"
+
+
+def test_refund_decision_expires_its_assignees_counts(
+    agent_client, agent, general_team, django_capture_on_commit_callbacks
+):
+    case = make_case(general_team)
+    SupportCase.objects.filter(pk=case.pk).update(assignee=agent)
+    order = Order.objects.create(
+        number="#9", number_key="9", currency="USD", financial_status="paid"
+    )
+    refund = make_refund_request(case, order)
+    before = agent_client.get(COUNTS, headers=HTMX).content.decode()
+    assert count_of(before, "refunds") == "1"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        refund.status = RefundRequest.Status.REJECTED
+        refund.save(update_fields=["status"])
+    after = agent_client.get(COUNTS, headers=HTMX).content.decode()
+
+    assert count_of(after, "refunds") == "0"
+
+
 def test_counts_are_oob_swaps(agent_client, refunds_team):
     response = agent_client.get(COUNTS, headers=HTMX)
 

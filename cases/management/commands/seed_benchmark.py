@@ -4,6 +4,12 @@ The rows are written with bulk inserts, not through the services, so that
 half a million orders take minutes rather than hours. No audit entries are
 written, and the search documents are built with one SQL statement per
 batch from the subject and the messages.
+
+There is one customer per five orders. Order ``#B<m>`` belongs to customer
+``m % customers``, whose email is ``bench<m % customers>@example.test``, so
+the public refund form finds it with that address. Every order has two
+lines. Agents log in as ``bench<n>`` and integrations as ``bench-api<n>``,
+with the ``--password`` given.
 """
 
 from __future__ import annotations
@@ -13,12 +19,15 @@ from datetime import timedelta
 from typing import cast
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from agents.models import Agent, Membership, Team
-from cases.models import CaseMessage, Customer, Order, SupportCase, Tag
+from agents.roles import INTEGRATIONS_GROUP
+from cases.models import CaseMessage, Customer, Order, OrderLine, SupportCase, Tag
 from refunds.models import RefundRequest
 
 # Everyday support words first, then made-up words. As in real text (Zipf's
@@ -65,6 +74,29 @@ def vocabulary_word(rank: int) -> str:
     return word
 
 
+def customer_email(n: int) -> str:
+    return f"bench{n}@example.test"
+
+
+# Two lines per order, 30.00 and 2 × 10.00, summing to the order's 50.00.
+ORDER_LINES = [
+    {
+        "position": 1,
+        "name": "Bench lamp",
+        "sku": "BENCH-LAMP",
+        "quantity": 1,
+        "unit_price_minor": 3_000,
+        "total_minor": 3_000,
+    },
+    {
+        "position": 2,
+        "name": "Bench mug",
+        "sku": "BENCH-MUG",
+        "quantity": 2,
+        "unit_price_minor": 1_000,
+        "total_minor": 2_000,
+    },
+]
 VOCABULARY = [vocabulary_word(rank) for rank in range(VOCABULARY_SIZE)]
 ZIPF_WEIGHTS = [1 / (rank + 1) for rank in range(VOCABULARY_SIZE)]
 STATUSES = [
@@ -89,6 +121,17 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=100_000)
         parser.add_argument("--agents", type=int, default=100)
         parser.add_argument("--teams", type=int, default=5)
+        parser.add_argument(
+            "--integrations",
+            type=int,
+            default=0,
+            help="API users in the Integrations group, named bench-api<n>.",
+        )
+        parser.add_argument(
+            "--password",
+            default=None,
+            help="Password of every seeded user. Without one, no user can log in.",
+        )
         parser.add_argument("--batch", type=int, default=5_000)
         parser.add_argument("--seed", type=int, default=1, help="Random seed.")
 
@@ -100,11 +143,21 @@ class Command(BaseCommand):
             )
         self.random = random.Random(options["seed"])
         self.batch = options["batch"]
+        # One hash for every user: hashing is deliberately slow.
+        self.password_hash = (
+            make_password(options["password"]) if options["password"] else "!"
+        )
         teams = self._teams(options["teams"])
         agents = self._agents(options["agents"], teams)
+        # Cases are assigned to agents of their own team, as take next and
+        # automatic assignment do.
+        self.members: dict[int, list[Agent]] = {team.pk: [] for team in teams}
+        for membership in Membership.objects.filter(agent__in=agents):
+            self.members[membership.team_id].append(membership.agent)
+        self._integrations(options["integrations"])
         customer_ids = self._customers(max(options["orders"] // 5, 1))
         order_ids = self._orders(options["orders"], customer_ids)
-        self._cases(options["cases"], teams, agents, order_ids)
+        self._cases(options["cases"], teams, order_ids, customer_ids)
         self._index()
         self.stdout.write(
             f"Seeded {len(teams)} teams, {len(agents)} agents, {len(customer_ids)} "
@@ -121,7 +174,8 @@ class Command(BaseCommand):
 
     def _agents(self, count: int, teams: list[Team]) -> list[Agent]:
         users = get_user_model().objects.bulk_create(
-            get_user_model()(username=f"bench{n}", password="!") for n in range(count)
+            get_user_model()(username=f"bench{n}", password=self.password_hash)
+            for n in range(count)
         )
         agents = Agent.objects.bulk_create(
             Agent(
@@ -138,11 +192,25 @@ class Command(BaseCommand):
         )
         return agents
 
+    def _integrations(self, count: int) -> None:
+        if not count:
+            return
+        users = get_user_model().objects.bulk_create(
+            get_user_model()(username=f"bench-api{n}", password=self.password_hash)
+            for n in range(count)
+        )
+        group, _ = Group.objects.get_or_create(name=INTEGRATIONS_GROUP)
+        group.user_set.add(*users)
+
     def _customers(self, count: int) -> list[int]:
         ids: list[int] = []
         for start in range(0, count, self.batch):
             rows = Customer.objects.bulk_create(
-                Customer(key=f"email:bench{n}@example.test", name=f"Customer {n}")
+                Customer(
+                    key=f"email:{customer_email(n)}",
+                    email=customer_email(n),
+                    name=f"Customer {n}",
+                )
                 for n in range(start, min(start + self.batch, count))
             )
             ids += [row.pk for row in rows]
@@ -152,24 +220,34 @@ class Command(BaseCommand):
         now = timezone.now()
         ids: list[int] = []
         for start in range(0, count, self.batch):
-            rows = Order.objects.bulk_create(
-                Order(
-                    number=f"#B{n}",
-                    number_key=f"b{n}",
-                    currency="USD",
-                    financial_status=Order.FinancialStatus.PAID,
-                    customer_id=customer_ids[n % len(customer_ids)],
-                    placed_at=now - timedelta(minutes=n),
-                    total_minor=5_000,
-                    paid_minor=5_000,
+            with transaction.atomic():
+                rows = Order.objects.bulk_create(
+                    Order(
+                        number=f"#B{n}",
+                        number_key=f"b{n}",
+                        currency="USD",
+                        financial_status=Order.FinancialStatus.PAID,
+                        customer_id=customer_ids[n % len(customer_ids)],
+                        email=customer_email(n % len(customer_ids)),
+                        email_key=customer_email(n % len(customer_ids)),
+                        customer_name=f"Customer {n % len(customer_ids)}",
+                        placed_at=now - timedelta(minutes=n),
+                        subtotal_minor=5_000,
+                        total_minor=5_000,
+                        paid_minor=5_000,
+                    )
+                    for n in range(start, min(start + self.batch, count))
                 )
-                for n in range(start, min(start + self.batch, count))
-            )
+                OrderLine.objects.bulk_create(
+                    OrderLine(order=order, **line)
+                    for order in rows
+                    for line in ORDER_LINES
+                )
             ids += [row.pk for row in rows]
         self.stdout.write(f"{len(ids)} orders written.")
         return ids
 
-    def _cases(self, count, teams, agents, order_ids) -> None:
+    def _cases(self, count, teams, order_ids, customer_ids) -> None:
         now = timezone.now()
         pick = self.random
         statuses = [status for status, _ in STATUSES]
@@ -182,6 +260,8 @@ class Command(BaseCommand):
                     status = pick.choices(statuses, weights)[0]
                     active = status in SupportCase.ACTIVE_STATUSES
                     order_id = order_ids[n % len(order_ids)]
+                    # The customer of order n, as _orders() assigned it.
+                    customer_id = customer_ids[n % len(order_ids) % len(customer_ids)]
                     created = now - timedelta(minutes=pick.randint(0, 60 * 24 * 365))
                     cases.append(
                         SupportCase(
@@ -190,12 +270,15 @@ class Command(BaseCommand):
                             priority=pick.randint(1, 4),
                             channel=SupportCase.Channel.EMAIL,
                             team=teams[n % len(teams)],
-                            assignee=pick.choice(agents)
+                            assignee=pick.choice(self.members[teams[n % len(teams)].pk])
                             if not active or pick.random() < 0.7
                             else None,
                             order_id=order_id,
+                            customer_id=customer_id,
                             created_at=created,
                             updated_at=created,
+                            # Each case has a reply, so it was answered.
+                            first_response_at=created + timedelta(minutes=30),
                             sla_due_at=now + timedelta(minutes=pick.randint(-600, 6000))
                             if status in (SupportCase.Status.OPEN, "on_hold")
                             else None,
@@ -220,6 +303,7 @@ class Command(BaseCommand):
                     RefundRequest(
                         # Every case built above has an order.
                         order_id=cast(int, case.order_id),
+                        customer_id=case.customer_id,
                         case=case,
                         reason_code=RefundRequest.Reason.DAMAGED,
                         currency="USD",
