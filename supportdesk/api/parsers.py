@@ -19,8 +19,9 @@ class DecimalJSONParser(JSONParser):
     """Parse JSON bodies with ``parse_float=Decimal``.
 
     ``"amount": 6.95`` becomes ``Decimal("6.95")`` exactly, as the text was
-    written. NaN and Infinity are rejected, and so is a body larger than
-    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default).
+    written. NaN and Infinity are rejected, and so are a body larger than
+    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default) and one nested deeper
+    than Python's recursion limit (about 1000 levels by default).
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -42,3 +43,10 @@ class DecimalJSONParser(JSONParser):
             )
         except (ValueError, LookupError) as exc:
             raise ParseError(f"The body is not valid JSON: {exc}") from None
+        except RecursionError:
+            # The json module recurses once per nested array or object, so
+            # a body such as 5000 '[' exceeds Python's recursion limit.
+            raise ParseError(
+                "The body is nested too deeply to parse. Send JSON with fewer "
+                "levels of nested arrays and objects."
+            ) from None

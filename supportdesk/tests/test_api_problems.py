@@ -68,6 +68,29 @@ def test_malformed_json_is_400_problem(agent):
     assert response.json()["code"] == "parse_error"
 
 
+def test_deeply_nested_json_is_400_problem(client):
+    body = "[" * 5000
+
+    response = client.post("/api/v1/auth/token/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "parse_error"
+    assert "nested too deeply" in problem["detail"]
+
+
+def test_deeply_nested_case_body_is_400(agent):
+    body = '{"subject": ' + "[" * 5000
+
+    response = client_for(agent.user).post(
+        "/api/v1/cases/", body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
 def test_form_body_is_415(agent):
     response = client_for(agent.user).post(
         "/api/v1/cases/", "subject=x", content_type="application/x-www-form-urlencoded"
