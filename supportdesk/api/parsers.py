@@ -7,8 +7,16 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
+
+from supportdesk.views import body_too_large_detail
+
+
+class RequestTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
 
 
 def _reject_constant(name: str):
@@ -35,7 +43,7 @@ class DecimalJSONParser(JSONParser):
         else:
             raw = stream.read(limit + 1)
         if limit is not None and len(raw) > limit:
-            raise ParseError(f"The request body is larger than {limit:,} bytes.")
+            raise RequestTooLarge(body_too_large_detail(limit))
         try:
             text = codecs.decode(raw, encoding)
             return json.loads(
