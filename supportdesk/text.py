@@ -16,9 +16,10 @@ _LINE_BREAK_CHARACTERS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 _LINE_BREAKS = re.compile(f"[{_LINE_BREAK_CHARACTERS}]+")
 # The other C0 and C1 control characters and DEL, such as ESC and BEL, which
 # terminals, CSV readers and mail clients may act on. A tab becomes a space.
+# NUL is kept, so that the form and API fields reject it as invalid input.
 _OTHER_CONTROLS: dict[int, str | None] = {
     code: None
-    for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)]
+    for code in [*range(0x01, 0x20), 0x7F, *range(0x80, 0xA0)]
     if chr(code) not in _LINE_BREAK_CHARACTERS
 }
 _OTHER_CONTROLS[ord("\t")] = " "
