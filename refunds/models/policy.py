@@ -317,13 +317,17 @@ class RefundPolicy(models.Model):
         problems = []
         if self.currency != self.currency.strip().upper():
             problems.append(f"The currency {self.currency!r} is not in capitals.")
-        unchecked = [f.name for f in self._meta.fields if f.name not in CHECKED_FIELDS]
+        labels = {
+            f.name: capfirst(f.verbose_name)
+            for f in self._meta.fields
+            if f.name in CHECKED_FIELDS
+        }
+        unchecked = [f.name for f in self._meta.fields if f.name not in labels]
         try:
             self.clean_fields(exclude=unchecked)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
-                label = capfirst(self._meta.get_field(name).verbose_name)
-                problems.extend(f"{label}: {message}" for message in messages)
+                problems.extend(f"{labels[name]}: {message}" for message in messages)
         return problems
 
     @property
