@@ -35,6 +35,7 @@ from supportdesk.money import (
     currency_exponent,
     to_minor,
 )
+from supportdesk.text import clean_single_line
 
 REQUIRED_COLUMNS = (
     "Name",
@@ -470,7 +471,7 @@ class ExportReader:
         self, order: ParsedOrder, row: list[str], columns: dict[str, int]
     ) -> None:
         def cell(name: str) -> str:
-            return _cell(row, columns, name)
+            return _one_line_cell(row, columns, name)
 
         status = cell("Financial Status").lower()
         if status not in FINANCIAL_STATUSES:
@@ -518,8 +519,10 @@ class ExportReader:
         order.shipping_method = cell("Shipping Method")[:200]
         order.shipping_country = cell("Shipping Country")[:100]
         order.shipping_city = cell("Shipping City")[:100]
-        order.notes = _normalise_newlines(cell("Notes"))
-        order.note_attributes = _normalise_newlines(cell("Note Attributes"))
+        order.notes = _normalise_newlines(_cell(row, columns, "Notes"))
+        order.note_attributes = _normalise_newlines(
+            _cell(row, columns, "Note Attributes")
+        )
 
     def _currency(self, code: str) -> str:
         currency = code or self.default_currency
@@ -549,7 +552,7 @@ class ExportReader:
         self, order: ParsedOrder, row: list[str], columns: dict[str, int]
     ) -> None:
         def cell(name: str) -> str:
-            return _cell(row, columns, name)
+            return _one_line_cell(row, columns, name)
 
         name = cell("Lineitem name")
         if not name:
@@ -685,6 +688,11 @@ def _cell(row: list[str], columns: dict[str, int], name: str) -> str:
     if index is None or index >= len(row):
         return ""
     return row[index].strip()
+
+
+def _one_line_cell(row: list[str], columns: dict[str, int], name: str) -> str:
+    """Return the cell as one line, as the forms and the API store names."""
+    return clean_single_line(_cell(row, columns, name))
 
 
 def _normalise_newlines(text: str) -> str:

@@ -13,6 +13,7 @@ approved at once. Abuse signals only ever send a request to review.
 
 from __future__ import annotations
 
+import logging
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,10 @@ from django.utils import formats, timezone
 from cases.models import Order, OrderLine
 from cases.shopify_export import CAPTURED_STATUSES
 from refunds.models import RefundPolicy, RefundRequest
+from refunds.models.policy import PolicyMisconfigured
 from supportdesk.money import Money, limit_to_minor, unit_share
+
+logger = logging.getLogger(__name__)
 
 Outcome = RefundRequest.Outcome
 
@@ -136,10 +140,22 @@ def window_deadline(order: Order, policy: RefundPolicy) -> datetime | None:
     if start is None:
         return None
     tz = policy_time_zone(policy)
-    last_day = timezone.localtime(start, tz).date() + timedelta(
-        days=policy.return_window_days
-    )
-    return datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=tz)
+    try:
+        last_day = timezone.localtime(start, tz).date() + timedelta(
+            days=policy.return_window_days
+        )
+        return datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=tz)
+    except OverflowError:
+        logger.error(
+            "Refund policy %s: a return window of %s days after %s on order %s "
+            "is out of the date range.",
+            policy.pk,
+            policy.return_window_days,
+            start,
+            order.pk,
+            extra={"policy": policy.pk, "order": order.pk},
+        )
+        raise PolicyMisconfigured from None
 
 
 def policy_time_zone(policy: RefundPolicy) -> zoneinfo.ZoneInfo:

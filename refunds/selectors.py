@@ -22,7 +22,7 @@ from refunds.models import (
     RefundRequest,
     parse_refund_reference,
 )
-from supportdesk.errors import DomainError
+from refunds.models.policy import PolicyMisconfigured
 from supportdesk.money import to_minor
 
 if TYPE_CHECKING:
@@ -35,18 +35,11 @@ logger = logging.getLogger(__name__)
 _logged_misconfigured: set[tuple[int, object]] = set()
 
 
-class PolicyMisconfigured(DomainError):
-    """The stored refund policy has a value that the rules cannot use."""
-
-    status_code = 503
-    code = "policy_misconfigured"
-
-
 def active_policy() -> RefundPolicy:
     """Return the active policy, or the defaults when none is saved yet.
 
-    Raises PolicyMisconfigured when the stored policy has an unusable time
-    zone or currency, such as one saved before the admin validated them.
+    Raises PolicyMisconfigured when the stored policy has an unusable value,
+    such as a time zone or a return window saved before the admin checked it.
     """
     policy = stored_active_policy()
     problems = policy.configuration_errors()
@@ -60,11 +53,7 @@ def active_policy() -> RefundPolicy:
                 " ".join(problems),
                 extra={"policy": policy.pk},
             )
-        raise PolicyMisconfigured(
-            "Refunds are unavailable for the moment because the shop's refund "
-            "policy is misconfigured. Try again later, or write to us through "
-            "the contact form."
-        )
+        raise PolicyMisconfigured
     return policy
 
 
@@ -187,7 +176,18 @@ def customer_history(
     """
     if customer is None:
         return CustomerHistory()
-    since = now - timedelta(days=policy.abuse_period_days)
+    try:
+        since = now - timedelta(days=policy.abuse_period_days)
+    except OverflowError:
+        logger.error(
+            "Refund policy %s: an abuse period of %s days before %s is out of "
+            "the date range.",
+            policy.pk,
+            policy.abuse_period_days,
+            now,
+            extra={"policy": policy.pk},
+        )
+        raise PolicyMisconfigured from None
     requests = RefundRequest.objects.filter(
         customer=customer, created_at__gte=since, created_at__lte=now
     )

@@ -7,6 +7,9 @@ admin.site.site_header = "Supportdesk administration"
 admin.site.site_title = "Supportdesk admin"
 admin.site.index_title = "Supervisor tools"
 
+handler400 = "supportdesk.views.bad_request"
+handler404 = "supportdesk.views.page_not_found"
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path(

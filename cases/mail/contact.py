@@ -133,39 +133,62 @@ def _same_sender(case: SupportCase, email: str) -> bool:
 
 @require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
+    """Open a case from the contact form; only new, valid messages count.
+
+    A repeat of a message already sent (the same submission key) goes to
+    the sent page before the rate limit is counted.
+    """
     form = ContactForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if over_limit(
-            request,
-            "contact-form",
-            email=request.POST.get("email", ""),
-            ip_rate="10/h",
-            email_rate="5/h",
-        ):
-            form.add_error(
-                None,
-                "Too many messages from this browser or this email address. Wait "
-                "an hour and try again, or write to us by email.",
-            )
-            status = 429
-        elif form.is_valid():
-            data = form.cleaned_data
-            case = contact_case_create(
-                name=data["name"],
-                email=data["email"],
-                subject=data["subject"],
-                body=data["message"],
-                order_number=data["order_number"],
-                submission_key=data["submission_key"],
-            )
-            request.session[SENT_SESSION_KEY] = case.reference
-            return redirect("mail:contact-sent")
-        else:
+        if not form.is_valid():
             status = 422
+        else:
+            data = form.cleaned_data
+            case = contact_case_already_sent(data["submission_key"], data["email"])
+            if case is None and over_limit(
+                request,
+                "contact-form",
+                email=data["email"],
+                ip_rate="10/h",
+                email_rate="5/h",
+            ):
+                form.add_error(
+                    None,
+                    "Too many messages from this browser or this email address. "
+                    "Wait an hour and try again, or write to us by email.",
+                )
+                status = 429
+            else:
+                case = case or contact_case_create(
+                    name=data["name"],
+                    email=data["email"],
+                    subject=data["subject"],
+                    body=data["message"],
+                    order_number=data["order_number"],
+                    submission_key=data["submission_key"],
+                )
+                request.session[SENT_SESSION_KEY] = case.reference
+                return redirect("mail:contact-sent")
     return render_page(
         request, "cases/contact_form.html", {"form": form}, status=status
     )
+
+
+def contact_case_already_sent(submission_key: str, email: str) -> SupportCase | None:
+    """Return the case that this form's submission key opened from ``email``.
+
+    A key used from another address returns None, so contact_case_create
+    then rejects it without revealing the other case.
+    """
+    case = (
+        SupportCase.objects.select_related("customer")
+        .filter(submission_key=submission_key)
+        .first()
+    )
+    if case is None or not _same_sender(case, email):
+        return None
+    return case
 
 
 @require_GET

@@ -220,3 +220,29 @@ def test_sent_page_without_submission_redirects(client):
 
     assert response.status_code == 302
     assert response["Location"] == reverse("mail:contact")
+
+
+def test_repeated_submission_skips_rate_limit(
+    client, django_capture_on_commit_callbacks
+):
+    page = client.get(reverse("mail:contact"))
+    form = {"submission_key": page.context["form"].initial["submission_key"], **VALID}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        responses = [client.post(reverse("mail:contact"), form) for _ in range(8)]
+
+    assert [r.status_code for r in responses] == [302] * 8
+    assert SupportCase.objects.count() == 1
+
+
+def test_invalid_submissions_skip_rate_limit(
+    client, django_capture_on_commit_callbacks
+):
+    for _ in range(6):
+        invalid = submit(client, django_capture_on_commit_callbacks, name="Eve\nBcc")
+        assert invalid.status_code == 422
+
+    response = submit(client, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 302
+    assert SupportCase.objects.count() == 1

@@ -7,9 +7,12 @@ from decimal import Decimal
 from functools import cache
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.text import capfirst
 
+from supportdesk.errors import DomainError
 from supportdesk.money import (
     InvalidAmount,
     UnknownCurrency,
@@ -24,28 +27,116 @@ DEFAULT_RETURN_INSTRUCTIONS = (
 )
 # Fields that hold an amount in the policy's currency.
 AMOUNT_FIELDS = ("auto_approve_limit", "supervisor_threshold")
+# Fields whose stored value the eligibility rules use, so a bad one makes
+# the policy misconfigured.
+CHECKED_FIELDS = (
+    "time_zone",
+    "currency",
+    "return_window_days",
+    "abuse_period_days",
+    "abuse_max_refunds",
+    "abuse_max_ratio",
+    *AMOUNT_FIELDS,
+)
+# Ten years: far above any real return window, and far below the dates that
+# Python's datetime can still represent.
+MAX_PERIOD_DAYS = 3650
+MAX_REFUND_COUNT = 1000
+# ISO 4217 codes in the X range that are not money: precious metals, fund
+# and bond-market units, the testing code and "no currency". XAF, XCD, XCG,
+# XOF and XPF are real currencies and are not listed.
+NON_MONEY_CURRENCIES = frozenset(
+    {
+        "XAG",
+        "XAU",
+        "XBA",
+        "XBB",
+        "XBC",
+        "XBD",
+        "XDR",
+        "XPD",
+        "XPT",
+        "XSU",
+        "XTS",
+        "XUA",
+        "XXX",
+    }
+)
 
 
-@cache
-def _iana_time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+class PolicyMisconfigured(DomainError):
+    """The stored refund policy has a value that the rules cannot use."""
 
+    status_code = 503
+    code = "policy_misconfigured"
 
-def validate_time_zone(value: str) -> None:
-    """Reject a name that is not in the IANA time zone database."""
-    if value and value not in _iana_time_zones():
-        raise ValidationError(
-            f"{value!r} is not an IANA time zone. Use a name such as Europe/Paris.",
-            code="invalid_time_zone",
+    def __init__(self) -> None:
+        super().__init__(
+            "Refunds are unavailable for the moment because the shop's refund "
+            "policy is misconfigured. Try again later, or write to us through "
+            "the contact form."
         )
 
 
+@cache
+def _place_time_zones() -> frozenset[str]:
+    """Return the IANA names of places (Area/Location) and UTC.
+
+    Leaves out names such as Factory (a tzdata placeholder), localtime (the
+    host's setting) and legacy abbreviations such as EST.
+    """
+    names = {
+        name
+        for name in zoneinfo.available_timezones()
+        if "/" in name and name != "Etc/Unknown"
+    }
+    return frozenset(names | {"UTC"})
+
+
+def validate_time_zone(value: str) -> None:
+    """Reject a name that is not a place's IANA time zone or UTC."""
+    if not value or value in _place_time_zones():
+        return
+    if value in zoneinfo.available_timezones():
+        raise ValidationError(
+            f"{value!r} is not the time zone of a place. Use an Area/Location "
+            "name such as Europe/Paris, or UTC.",
+            code="invalid_time_zone",
+        )
+    raise ValidationError(
+        f"{value!r} is not an IANA time zone. Use a name such as Europe/Paris.",
+        code="invalid_time_zone",
+    )
+
+
 def validate_currency(value: str) -> None:
-    """Reject a code that is not ISO 4217. clean() upper-cases the code."""
+    """Reject a code that is not an ISO 4217 currency. clean() upper-cases it."""
+    code = value.strip().upper()
     try:
-        currency_exponent(value.strip().upper())
+        currency_exponent(code)
     except UnknownCurrency as exc:
         raise ValidationError(exc.message, code="unknown_currency") from None
+    if code in NON_MONEY_CURRENCIES:
+        raise ValidationError(
+            f"{code} is an ISO 4217 code for something other than money, such "
+            "as a precious metal, a fund unit or a test. Use the code of the "
+            "shop's currency, such as EUR.",
+            code="not_money",
+        )
+
+
+def _days_validators(label: str) -> list:
+    return [
+        MaxValueValidator(
+            MAX_PERIOD_DAYS,
+            message=f"{label} can be at most {MAX_PERIOD_DAYS} days (ten "
+            "years). Enter a smaller number of days.",
+        )
+    ]
+
+
+def _not_negative(label: str) -> MinValueValidator:
+    return MinValueValidator(0, message=f"{label} cannot be negative. Enter 0 or more.")
 
 
 class RefundPolicy(models.Model):
@@ -58,6 +149,7 @@ class RefundPolicy(models.Model):
     is_active = models.BooleanField(default=True)
     return_window_days = models.PositiveIntegerField(
         default=30,
+        validators=_days_validators("The return window"),
         help_text="Days after fulfilment (or after the order date while "
         "unfulfilled) during which a refund may be requested. The last day "
         "counts in full, until midnight in the policy's time zone.",
@@ -102,6 +194,7 @@ class RefundPolicy(models.Model):
         max_digits=12,
         decimal_places=3,
         default=Decimal("0"),
+        validators=[_not_negative("The automatic approval limit")],
         help_text="Clean requests up to this amount are approved without an "
         "agent. 0 turns automatic approval off.",
     )
@@ -109,14 +202,24 @@ class RefundPolicy(models.Model):
         max_digits=12,
         decimal_places=3,
         default=Decimal("500"),
+        validators=[_not_negative("The supervisor threshold")],
         help_text="Requests above this amount need a supervisor's approval, "
         "whatever the agent's own limit.",
     )
     abuse_period_days = models.PositiveIntegerField(
-        default=90, help_text="Period, in days, over which refund counts are taken."
+        default=90,
+        validators=_days_validators("The abuse period"),
+        help_text="Period, in days, over which refund counts are taken.",
     )
     abuse_max_refunds = models.PositiveIntegerField(
         default=5,
+        validators=[
+            MaxValueValidator(
+                MAX_REFUND_COUNT,
+                message=f"The refund count can be at most {MAX_REFUND_COUNT}. "
+                "Enter 0 to turn the check off.",
+            )
+        ],
         help_text="A customer with this many refund requests in the period is "
         "sent to review. 0 turns the check off.",
     )
@@ -124,6 +227,15 @@ class RefundPolicy(models.Model):
         max_digits=4,
         decimal_places=2,
         default=Decimal("0.50"),
+        validators=[
+            _not_negative("The refunded share"),
+            MaxValueValidator(
+                1,
+                message="The refunded share is a fraction of spending, so it "
+                "can be at most 1. Enter 0.50 for half, or 0 to turn the "
+                "check off.",
+            ),
+        ],
         help_text="A customer whose refunded share of spending in the period is "
         "above this fraction (0.50 is half) is sent to review. 0 turns the "
         "check off.",
@@ -203,16 +315,19 @@ class RefundPolicy(models.Model):
         checks existed, or written around them, can still be wrong.
         """
         problems = []
-        try:
-            validate_time_zone(self.time_zone)
-        except ValidationError as exc:
-            problems.extend(exc.messages)
         if self.currency != self.currency.strip().upper():
             problems.append(f"The currency {self.currency!r} is not in capitals.")
+        labels = {
+            f.name: capfirst(f.verbose_name)
+            for f in self._meta.fields
+            if f.name in CHECKED_FIELDS
+        }
+        unchecked = [f.name for f in self._meta.fields if f.name not in labels]
         try:
-            validate_currency(self.currency)
+            self.clean_fields(exclude=unchecked)
         except ValidationError as exc:
-            problems.extend(exc.messages)
+            for name, messages in exc.message_dict.items():
+                problems.extend(f"{labels[name]}: {message}" for message in messages)
         return problems
 
     @property

@@ -75,13 +75,19 @@ class TextField(serializers.CharField):
 class SingleLineTextField(TextField):
     """A TextField for one line, such as a name or a subject.
 
-    A line break is invalid, and explicit bidi controls are dropped.
+    A line break is invalid. Explicit bidi controls and other control
+    characters are dropped, and a value left empty counts as blank.
     """
 
     def to_internal_value(self, data) -> str:
         text = super().to_internal_value(data)
         try:
             noun = (self.field_name or "value").replace("_", " ")
-            return clean_single_line(text, field=noun)
+            cleaned = clean_single_line(text, field=noun)
         except NotOneLine as exc:
             raise serializers.ValidationError(exc.message, code=exc.code) from None
+        # DRF checks for a blank value before this method, so a value made
+        # only of removed characters is checked here.
+        if not cleaned and not self.allow_blank:
+            self.fail("blank")
+        return cleaned

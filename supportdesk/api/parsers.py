@@ -7,8 +7,16 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
+
+from supportdesk.views import body_too_large_detail
+
+
+class RequestTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
 
 
 def _reject_constant(name: str):
@@ -19,8 +27,9 @@ class DecimalJSONParser(JSONParser):
     """Parse JSON bodies with ``parse_float=Decimal``.
 
     ``"amount": 6.95`` becomes ``Decimal("6.95")`` exactly, as the text was
-    written. NaN and Infinity are rejected, and so is a body larger than
-    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default).
+    written. NaN and Infinity are rejected, and so are a body larger than
+    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default) and one nested deeper
+    than Python's recursion limit (about 1000 levels by default).
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -34,7 +43,7 @@ class DecimalJSONParser(JSONParser):
         else:
             raw = stream.read(limit + 1)
         if limit is not None and len(raw) > limit:
-            raise ParseError(f"The request body is larger than {limit:,} bytes.")
+            raise RequestTooLarge(body_too_large_detail(limit))
         try:
             text = codecs.decode(raw, encoding)
             return json.loads(
@@ -42,3 +51,10 @@ class DecimalJSONParser(JSONParser):
             )
         except (ValueError, LookupError) as exc:
             raise ParseError(f"The body is not valid JSON: {exc}") from None
+        except RecursionError:
+            # The json module recurses once per nested array or object, so
+            # a body such as 5000 '[' exceeds Python's recursion limit.
+            raise ParseError(
+                "The body is nested too deeply to parse. Send JSON with fewer "
+                "levels of nested arrays and objects."
+            ) from None

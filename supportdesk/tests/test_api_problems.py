@@ -9,7 +9,7 @@ import pytest
 from rest_framework.exceptions import ParseError, ValidationError
 
 from supportdesk.api.fields import AmountField
-from supportdesk.api.parsers import DecimalJSONParser
+from supportdesk.api.parsers import DecimalJSONParser, RequestTooLarge
 from supportdesk.api.problems import invalid_params
 from supportdesk.tests.api_support import client_for
 
@@ -40,8 +40,10 @@ def test_parser_rejects_invalid_json(text):
 def test_parser_rejects_body_over_limit(settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
 
-    with pytest.raises(ParseError):
+    with pytest.raises(RequestTooLarge) as error:
         parse('{"subject": "longer than ten bytes"}')
+
+    assert error.value.status_code == 413
 
 
 def test_invalid_params_flattens_nested_errors():
@@ -65,6 +67,29 @@ def test_malformed_json_is_400_problem(agent):
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "parse_error"
+
+
+def test_deeply_nested_json_is_400_problem(client):
+    body = "[" * 5000
+
+    response = client.post("/api/v1/auth/token/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "parse_error"
+    assert "nested too deeply" in problem["detail"]
+
+
+def test_deeply_nested_case_body_is_400(agent):
+    body = '{"subject": ' + "[" * 5000
+
+    response = client_for(agent.user).post(
+        "/api/v1/cases/", body, content_type="application/json"
+    )
+
+    assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
 
 
@@ -174,3 +199,54 @@ def test_out_of_range_references_are_404(supervisor):
     assert case.status_code == 404
     assert refund.status_code == 404
     assert order.status_code == 404
+
+
+def test_body_over_limit_is_413_problem(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"username": "' + "x" * 2000 + '"}'
+
+    response = client.post("/api/v1/auth/token/", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "request_too_large"
+    assert problem["max_bytes"] == 1000
+    assert problem["detail"] == (
+        "The request body is larger than the limit of 1,000 bytes. Send a smaller body."
+    )
+
+
+def test_html_page_body_over_limit_stays_400(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    response = client.post("/contact/", {"body": "x" * 2000})
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/orders/%2F..%2F/", "/api/v1/nothing/", "/api/nothing"]
+)
+def test_unknown_api_path_is_404_problem(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_unknown_page_path_stays_html_404(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("cursor", ["%%%", "garbage", "é"])
+def test_invalid_cursor_is_400_naming_it(agent, cursor):
+    response = client_for(agent.user).get("/api/v1/cases/", {"cursor": cursor})
+
+    assert response.status_code == 400
+    assert response.json()["invalid_params"][0]["name"] == "cursor"

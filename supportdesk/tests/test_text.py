@@ -7,7 +7,9 @@ from django.urls import reverse
 
 from cases.mail.inbound import inbound_email_receive
 from cases.models import SupportCase
+from cases.shopify_export import ExportInvalid
 from refunds.forms import OrderLookupForm
+from refunds.tests.factories import make_order
 from supportdesk.tests.api_support import client_for
 from supportdesk.text import NotOneLine, clean_single_line
 
@@ -139,3 +141,78 @@ def test_inbound_mail_folds_subject_and_drops_bidi(django_capture_on_commit_call
 
     assert result.case.subject == "Hi Bcc: x@example.test"
     assert result.case.customer.name == "evE"
+
+
+def test_tab_and_control_characters_are_cleaned():
+    assert clean_single_line("tab\tand\x1bESC\x07bell\x7f\x9b") == "tab andESCbell"
+
+
+def test_only_controls_clean_to_empty():
+    assert clean_single_line(f"{RLO}\x1b\t", field="subject") == ""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("subject", [RLO, f"{RLI}{PDI}", "\x1b\x07", "\t"])
+def test_api_rejects_subject_of_only_controls(agent, subject):
+    response = client_for(agent.user).post(
+        "/api/v1/cases/", {"subject": subject, "body": "b"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["invalid_params"] == [
+        {"name": "subject", "reason": "This field may not be blank."}
+    ]
+    assert not SupportCase.objects.exists()
+
+
+@pytest.mark.django_db
+def test_api_strips_control_characters_from_subject(agent):
+    response = client_for(agent.user).post(
+        "/api/v1/cases/",
+        {"subject": "tab\tand\x1bESC\x07bell", "body": "b"},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert SupportCase.objects.get().subject == "tab andESCbell"
+
+
+@pytest.mark.django_db
+def test_contact_form_rejects_name_of_only_controls(client):
+    response = client.post(
+        reverse("mail:contact"),
+        {
+            "name": f"{RLO}\x1b",
+            "email": "eve@example.org",
+            "subject": "Hello",
+            "message": "Hello",
+            "submission_key": "k1",
+        },
+    )
+
+    assert response.status_code == 422
+    assert response.context["form"].errors["name"] == ["Enter your name."]
+    assert not SupportCase.objects.exists()
+
+
+@pytest.mark.django_db
+def test_importer_stores_names_on_one_line():
+    order = make_order(
+        customer_name=f"Eve\r\nBcc: victim@example.test {RLO}evil\x1b",
+        lines=[("Sticker\tBig\x07", "10.00", 1, "STK-1\x1b")],
+    )
+
+    assert order.customer_name == "Eve Bcc: victim@example.test evil"
+    assert order.customer.name == "Eve Bcc: victim@example.test evil"
+    line = order.lines.get()
+    assert line.name == "Sticker Big"
+    assert line.sku == "STK-1"
+
+
+@pytest.mark.django_db
+def test_importer_rejects_line_name_of_only_controls():
+    with pytest.raises(ExportInvalid) as error:
+        make_order(lines=[(f"{RLO}\x1b", "10.00", 1, "STK-1")])
+
+    messages = [row.message for row in error.value.errors]
+    assert "The line item has no name." in messages
