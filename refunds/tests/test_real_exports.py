@@ -1,10 +1,12 @@
 """Refunding every line of every real export reconciles with what was paid."""
 
 import random
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from cases.audit import Actor
@@ -12,6 +14,7 @@ from cases.models import Order
 from conftest import import_export
 from refunds.eligibility import CustomerHistory, evaluate
 from refunds.models import RefundPolicy
+from refunds.models.policy import MAX_PERIOD_DAYS
 from refunds.services import refund_request_create
 
 pytestmark = pytest.mark.django_db
@@ -20,12 +23,20 @@ EXPORTS = Path(__file__).resolve().parents[2] / "tests" / "data" / "real-shopify
 FILES = sorted(path.name for path in EXPORTS.glob("*.csv"))
 
 
+@pytest.fixture(autouse=True)
+def _now():
+    """Freeze the clock after the newest export and less than the longest
+    return window after the oldest (May 2019), so every order is in time."""
+    with time_machine.travel(datetime(2027, 1, 1, 12, tzinfo=UTC)):
+        yield
+
+
 def open_policy(currency: str) -> RefundPolicy:
     """Return a policy that lets every paid, open order refund everything."""
     return RefundPolicy.objects.create(
         name="Everything",
         currency=currency,
-        return_window_days=365 * 100,
+        return_window_days=MAX_PERIOD_DAYS,
         gift_cards_refundable=True,
         shipping_refundable=True,
         auto_approve_limit=Decimal("999999999"),

@@ -18,6 +18,7 @@ from cases.models import Order
 from cases.shopify_export import CAPTURED_STATUSES
 from conftest import EXPORT_HEADER, export_row, import_export
 from refunds.models import RefundPolicy, RefundRequest
+from refunds.models.policy import MAX_PERIOD_DAYS
 from refunds.services import NotEligible, refund_approve, refund_request_create
 from supportdesk.money import to_minor
 
@@ -217,7 +218,7 @@ def generous_policy(currency: str) -> None:
     RefundPolicy.objects.create(
         name="Refund everything",
         currency=currency,
-        return_window_days=10_000,
+        return_window_days=MAX_PERIOD_DAYS,
         shipping_refundable=True,
         gift_cards_refundable=True,
         auto_approve_limit=Decimal("0"),
