@@ -22,7 +22,7 @@ from refunds.models import (
     RefundRequest,
     parse_refund_reference,
 )
-from refunds.models.policy import PolicyMisconfigured
+from refunds.models.policy import DEFAULT_RETURN_INSTRUCTIONS, PolicyMisconfigured
 from supportdesk.money import to_minor
 
 if TYPE_CHECKING:
@@ -74,6 +74,26 @@ def return_instructions(refund: RefundRequest) -> str:
     if refund.status != RefundRequest.Status.REQUESTED:
         return ""
     return stored_active_policy().return_instructions.strip()
+
+
+def items_instructions(refund: RefundRequest) -> str:
+    """Return what the customer does with the items of an approved refund.
+
+    Returns "" for other statuses and for an order that the shop has not sent
+    yet, since the customer then has no items. The policy's default text is
+    written for a request that awaits a decision, so it is replaced by its own
+    rule about sending items back. A shop's own text is shown as written.
+    """
+    if refund.status != RefundRequest.Status.APPROVED:
+        return ""
+    if refund.order.fulfillment_status == Order.FulfillmentStatus.UNFULFILLED:
+        return ""
+    instructions = stored_active_policy().return_instructions.strip()
+    if instructions == DEFAULT_RETURN_INSTRUCTIONS:
+        return "You do not need to send the items back unless we ask you to."
+    # NOTE: a shop's own text may also mention the coming decision, because
+    # the policy field has one text for before and after the decision.
+    return instructions
 
 
 def order_for_customer(number: str, email: str) -> Order | None:

@@ -186,6 +186,7 @@ def _status_page(request, refund, form, status=200):
         "message_form": form,
         "can_write": refund.case is not None and refund.case.status != "closed",
         "return_instructions": selectors.return_instructions(refund),
+        "items_instructions": selectors.items_instructions(refund),
     }
     return render_page(
         request,

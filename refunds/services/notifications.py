@@ -49,6 +49,7 @@ def notify_customer(
         "shop_name": settings.SHOP_NAME,
         "status_url": f"{settings.SITE_URL}{status_path}",
         "return_instructions": selectors.return_instructions(refund),
+        "items_instructions": selectors.items_instructions(refund),
     }
     return email_queue(
         template=f"refunds/email/refund_{event}",

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from cases.audit import Actor
@@ -39,14 +40,23 @@ def test_status_page_shows_instructions_escaped(client, instructed):
     assert "<b>Thanks</b>" not in html
 
 
-@pytest.mark.parametrize("decide", [refund_approve, refund_reject])
-def test_decided_request_shows_no_instructions(client, instructed, agent, decide):
+def test_rejected_request_shows_no_instructions(client, instructed, agent):
     refund = request_refund(make_order())
-    decide(refund=refund, actor=Actor.for_agent(agent), reason="Decided.")
+    refund_reject(refund=refund, actor=Actor.for_agent(agent), reason="Decided.")
 
     html = client.get(reverse("refunds:status", args=[refund.token])).content.decode()
 
-    assert "What happens next" not in html
+    assert "Keep the items." not in html
+    assert "We did not approve this request." in html
+
+
+def test_approved_request_keeps_shop_instructions(client, instructed, agent):
+    refund = request_refund(make_order())
+    refund_approve(refund=refund, actor=Actor.for_agent(agent), reason="Decided.")
+
+    html = client.get(reverse("refunds:status", args=[refund.token])).content.decode()
+
+    assert "Keep the items.<br>We decide within 2 days." in html
 
 
 def test_empty_instructions_show_nothing(client, policy):
@@ -71,3 +81,17 @@ def test_received_email_carries_instructions(instructed):
     assert "Keep the items.\nWe decide within 2 days. <b>Thanks</b> & bye" in text
     assert "Keep the items.<br>We decide within 2 days." in html
     assert "&lt;b&gt;Thanks&lt;/b&gt; &amp; bye" in html
+
+
+def test_approved_email_carries_items_text(policy, agent):
+    refund = request_refund(make_order())
+    refund_approve(refund=refund, actor=Actor.for_agent(agent), reason="")
+
+    for message in OutboxMessage.objects.filter(channel="email"):
+        outbox_deliver(message_id=str(message.pk))
+
+    approved = next(m for m in mail.outbox if "approved" in m.subject.lower())
+    assert isinstance(approved, EmailMultiAlternatives)
+    items = "You do not need to send the items back unless we ask you to."
+    assert items in str(approved.body)
+    assert items in str(approved.alternatives[0][0])

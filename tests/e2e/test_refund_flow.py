@@ -111,6 +111,13 @@ def test_refund_flow_with_mouse(new_page, check_page, desk):
     customer.goto(status_url)
     expect(status_badge(customer)).to_have_text("Approved")
     expect(customer.locator("#timeline")).to_contain_text("Approved: $12.00")
+    next_steps = customer.locator(".next-steps")
+    expect(next_steps).to_contain_text(
+        "The shop will pay $12.00 back to your original payment method."
+    )
+    expect(next_steps).to_contain_text(
+        "You do not need to send the items back unless we ask you to."
+    )
     customer.get_by_label("Write to our team").fill("Thank you!")
     customer.get_by_role("button", name="Send message").click()
     expect(customer.locator("#timeline")).to_contain_text("Thank you!")
