@@ -2,7 +2,8 @@
 
 htmx swaps #case-main with outerHTML. Focus must stay on the control the
 agent used when it still exists, and otherwise move to the success message
-next to it, never fall back to <body>.
+next to it, never fall back to <body>. After a validation error (422) focus
+moves to the first invalid field, whose description is its error message.
 """
 
 import pytest
@@ -147,3 +148,68 @@ def test_send_to_supervisor_with_keyboard(
     expect(page.locator("#escalation-note")).to_contain_text("recommends $150.00")
     assert RefundRequest.objects.get(pk=refund.pk).status == "requested"
     check_page(page, "case-sent-to-supervisor")
+
+
+ACTIVE_DESCRIPTION = """() => {
+    const described = document.activeElement.getAttribute("aria-describedby");
+    const ids = (described || "").split(" ");
+    return ids.map((id) => document.getElementById(id))
+        .filter(Boolean).map((node) => node.textContent).join(" ");
+}"""
+
+
+def test_reject_error_focuses_reason_with_keyboard(
+    page_for, agent, policy, refunds_team
+):
+    refund = file_refund(recent_order())
+    page = page_for(agent)
+    page.goto(f"/cases/{refund.case.reference}/")
+
+    press_tab_until(page, "reject-button")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#id_reject_reason")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_reject_reason")).to_be_focused()
+    assert page.evaluate(FOCUSED_ID) == "id_reject_reason"
+    assert "reason for the rejection" in page.evaluate(ACTIVE_DESCRIPTION)
+    assert RefundRequest.objects.get(pk=refund.pk).status == "requested"
+
+
+def test_approve_error_focuses_amount_with_keyboard(
+    page_for, agent, policy, refunds_team
+):
+    refund = file_refund(recent_order())
+    page = page_for(agent)
+    page.goto(f"/cases/{refund.case.reference}/")
+
+    press_tab_until(page, "id_approve_amount")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("abc")
+    press_tab_until(page, "approve-button")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#id_approve_amount")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_approve_amount")).to_be_focused()
+    assert page.evaluate(FOCUSED_ID) == "id_approve_amount"
+    assert "Error: 'abc' is not an amount." in page.evaluate(ACTIVE_DESCRIPTION)
+    assert RefundRequest.objects.get(pk=refund.pk).status == "requested"
+
+
+def test_escalate_error_focuses_note_with_keyboard(
+    page_for, agent, policy, refunds_team
+):
+    order = recent_order(lines=[("Winter Coat", "150.00", 1, "COAT-1")])
+    refund = file_refund(order, {"Winter Coat": 1})
+    page = page_for(agent)
+    page.goto(f"/cases/{refund.case.reference}/")
+
+    press_tab_until(page, "escalate-button")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#id_escalate_reason")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    expect(page.locator("#id_escalate_reason")).to_be_focused()
+    assert page.evaluate(FOCUSED_ID) == "id_escalate_reason"
+    assert "Error: Tell the supervisor why" in page.evaluate(ACTIVE_DESCRIPTION)
+    assert not page.locator("#escalation-note").count()
