@@ -69,7 +69,12 @@
     var message = region.matches("[data-swap-focus]") ? region : region.querySelector("[data-swap-focus]");
     if (!message) return;
     var active = document.activeElement;
-    if (!active || active === document.body || !document.body.contains(active)) {
+    // After a reply or note the agent's text box is still there, now empty.
+    // Leaving focus in it would make the next shortcut key (p for a note)
+    // type into the reply box instead, so that message takes focus.
+    var leaveTextEntry = message.getAttribute("data-swap-focus") === "leave-text-entry" &&
+      active && active.matches && active.matches("textarea, input:not([type=hidden])");
+    if (!active || active === document.body || !document.body.contains(active) || leaveTextEntry) {
       message.focus();
       return;
     }

@@ -9,6 +9,8 @@ moves to the first invalid field, whose description is its error message.
 import pytest
 from playwright.sync_api import Page, expect
 
+from cases.mail.models import OutboundEmail
+from cases.models import CaseMessage, Customer
 from cases.tests.factories import make_case
 from refunds.models import RefundRequest
 from refunds.tests.factories import file_refund, recent_order
@@ -213,3 +215,57 @@ def test_escalate_error_focuses_note_with_keyboard(
     assert page.evaluate(FOCUSED_ID) == "id_escalate_reason"
     assert "Error: Tell the supervisor why" in page.evaluate(ACTIVE_DESCRIPTION)
     assert not page.locator("#escalation-note").count()
+
+
+def test_reply_then_note_keyboard_flow(page_for, check_page, agent, refunds_team):
+    customer = Customer.objects.create(
+        key="email:ana@example.test", email="ana@example.test", name="Ana Tester"
+    )
+    case = make_case(refunds_team, customer=customer)
+    page = page_for(agent)
+    page.goto(f"/cases/{case.reference}/")
+
+    page.keyboard.press("r")
+    page.keyboard.type("We have sent a new parcel.")
+    page.keyboard.press("Control+Enter")
+    message = page.locator("#action-done")
+    expect(message).to_have_text("Reply sent.")
+    expect(message).to_be_focused()
+    page.keyboard.press("p")
+    expect(page.locator("#id_note_body")).to_be_focused()
+    page.keyboard.type("Internal: customer seems fine")
+    check_page(page, "case-note-composer")
+    page.keyboard.press("Control+Enter")
+
+    expect(page.locator("#action-done")).to_have_text("Note added.")
+    expect(page.locator("#action-done")).to_be_focused()
+    stored = list(
+        CaseMessage.objects.filter(case=case)
+        .exclude(kind=CaseMessage.Kind.CUSTOMER)
+        .order_by("pk")
+        .values_list("kind", "body")
+    )
+    assert stored == [
+        ("reply", "We have sent a new parcel."),
+        ("note", "Internal: customer seems fine"),
+    ]
+    emails = OutboundEmail.objects.filter(case=case)
+    assert [email.case_message.kind for email in emails] == ["reply"]
+    assert [email.to_address for email in emails] == ["ana@example.test"]
+
+
+def test_reply_and_note_composers_differ(page_for, agent, refunds_team):
+    case = make_case(refunds_team)
+    page = page_for(agent)
+    page.goto(f"/cases/{case.reference}/")
+
+    reply = page.locator("form.compose--reply")
+    note = page.locator("form.compose--note")
+
+    expect(reply.locator("button#reply-button")).to_have_text("Send reply to customer")
+    expect(note.locator("button#note-button")).to_have_text("Add internal note")
+    expect(reply.locator("h3")).to_contain_text("Emailed")
+    expect(note.locator("h3")).to_contain_text("Agents only, not emailed")
+    reply_colour = reply.evaluate("(form) => getComputedStyle(form).backgroundColor")
+    note_colour = note.evaluate("(form) => getComputedStyle(form).backgroundColor")
+    assert reply_colour != note_colour
