@@ -18,6 +18,7 @@ from refunds.models import (
     RefundRequest,
 )
 from refunds.selectors import Recommendation
+from supportdesk.bidi_display import multiline_for_staff, show_bidi_controls
 from supportdesk.money import Money
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class RefundLineInline(admin.TabularInline):
 
 class RefundDecisionInline(admin.TabularInline):
     model = RefundDecision
-    fields = ("created_at", "kind", "actor_name", "level", "amount", "reason")
+    fields = ("created_at", "kind", "actor_name", "level", "amount", "reason_shown")
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -50,6 +51,10 @@ class RefundDecisionInline(admin.TabularInline):
     @admin.display(description="Amount")
     def amount(self, decision: RefundDecision) -> str:
         return str(decision.amount) if decision.amount else "—"
+
+    @admin.display(description="Reason")
+    def reason_shown(self, decision: RefundDecision) -> str:
+        return multiline_for_staff(decision.reason)
 
 
 @admin.register(RefundRequest)
@@ -82,7 +87,7 @@ class RefundRequestAdmin(admin.ModelAdmin):
         "customer",
         "status",
         "reason_code",
-        "reason_text",
+        "reason_text_shown",
         "currency",
         "requested",
         "approved",
@@ -95,11 +100,13 @@ class RefundRequestAdmin(admin.ModelAdmin):
         "created_at",
         "decided_at",
         "decided_by",
-        "decision_note",
+        "decision_note_shown",
         "refunded_at",
         "external_reference",
     ]
     exclude = [
+        "reason_text",
+        "decision_note",
         "token",
         "submission_key",
         "requested_minor",
@@ -124,6 +131,14 @@ class RefundRequestAdmin(admin.ModelAdmin):
     @admin.display(description="Approved", ordering="approved_minor")
     def approved(self, refund: RefundRequest) -> str:
         return str(refund.approved) if refund.approved else "—"
+
+    @admin.display(description="Reason text")
+    def reason_text_shown(self, refund: RefundRequest) -> str:
+        return multiline_for_staff(refund.reason_text)
+
+    @admin.display(description="Decision note")
+    def decision_note_shown(self, refund: RefundRequest) -> str:
+        return multiline_for_staff(refund.decision_note)
 
     @admin.display(description="Eligibility trace")
     def trace(self, refund: RefundRequest) -> str:
@@ -214,7 +229,7 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
             "{} recommends {}: <bdi>{}</bdi>",
             refund.recommended_by,
             amount,
-            refund.recommendation_note,
+            show_bidi_controls(refund.recommendation_note or ""),
         )
 
     @admin.display(description="Why a supervisor")
