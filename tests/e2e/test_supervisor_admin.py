@@ -39,14 +39,18 @@ def admin_data(policy, refunds_team, agent):
         ("support-cases", "admin:cases_supportcase_changelist"),
         ("refund-change", "admin:refunds_refundrequest_change"),
         ("policy-change", "admin:refunds_refundpolicy_change"),
+        ("agent-change", "admin:agents_agent_change"),
+        ("team-change", "admin:agents_team_change"),
     ],
 )
 def test_admin_page_passes_axe(
-    new_page, check_page, supervisor, admin_data, policy, name, url
+    new_page, check_page, supervisor, admin_data, policy, agent, name, url
 ):
     args = {
         "admin:refunds_refundrequest_change": [admin_data.pk],
         "admin:refunds_refundpolicy_change": [policy.pk],
+        "admin:agents_agent_change": [agent.pk],
+        "admin:agents_team_change": [agent.teams.get().pk],
     }.get(url, [])
     page = new_page()
     page.goto(f"/login/?next={reverse(url, args=args)}")
