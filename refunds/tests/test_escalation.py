@@ -1,5 +1,7 @@
 """Sending a refund above the agent's limit to a supervisor, with a recommendation."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -303,3 +305,15 @@ def test_admin_rejects_escalated_with_reason(client, supervisor, escalated):
     decision = escalated.decisions.get(kind=RefundDecision.Kind.REJECTED)
     assert decision.actor_user == supervisor.user
     assert decision.reason == "Worn before."
+
+
+def test_case_page_starts_at_recommendation(client, supervisor, escalated):
+    client.force_login(supervisor.user)
+
+    html = client.get(
+        reverse("cases:detail", args=[escalated.case.reference])
+    ).content.decode()
+
+    approve_input = re.search(r'<input[^>]*id="id_approve_amount"[^>]*>', html)
+    assert approve_input is not None
+    assert 'value="120.00"' in approve_input.group()
