@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
+from django.forms import BaseInlineFormSet
 from django.utils.translation import ngettext
 
 from agents.models import Agent, BusinessHours, Holiday, Membership, Team
@@ -14,8 +15,23 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 
+class LabelledDeleteFormSet(BaseInlineFormSet):
+    """An inline formset whose "Delete" checkboxes have an accessible name.
+
+    The admin's tabular inline shows them in a column under a "Delete?"
+    header only, with no <label>, so screen readers read them unnamed.
+    """
+
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields and form.instance.pk is not None:
+            name = f"Delete {form.instance._meta.verbose_name} {form.instance}"
+            form.fields["DELETE"].widget.attrs["aria-label"] = name
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = LabelledDeleteFormSet
     extra = 0
     autocomplete_fields = ["agent", "team"]
     readonly_fields = ["last_assigned_at"]
@@ -23,11 +39,13 @@ class MembershipInline(admin.TabularInline):
 
 class BusinessHoursInline(admin.TabularInline):
     model = BusinessHours
+    formset = LabelledDeleteFormSet
     extra = 0
 
 
 class HolidayInline(admin.TabularInline):
     model = Holiday
+    formset = LabelledDeleteFormSet
     extra = 0
 
 

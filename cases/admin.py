@@ -12,6 +12,7 @@ from cases.models import (
     SupportCase,
     Tag,
 )
+from supportdesk.bidi_display import multiline_for_staff
 from supportdesk.money import Money
 from supportdesk.pagination import CappedPaginator
 
@@ -88,14 +89,23 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class CaseMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = CaseMessage
-    fields = ("created_at", "kind", "author_name", "body")
+    fields = ("created_at", "kind", "author_name", "body_shown")
     readonly_fields = fields
+
+    @admin.display(description="Body")
+    def body_shown(self, message: CaseMessage) -> str:
+        return multiline_for_staff(message.body)
 
 
 class CaseEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AuditEvent
-    fields = ("occurred_at", "action", "actor_name", "reason", "changes")
+    fields = ("occurred_at", "action", "actor_name", "reason_shown", "changes")
     readonly_fields = fields
+
+    @admin.display(description="Reason")
+    def reason_shown(self, event: AuditEvent) -> str:
+        return multiline_for_staff(event.reason)
+
     verbose_name_plural = "history"
 
 

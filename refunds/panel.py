@@ -26,8 +26,21 @@ def refund_panel_forms(refund: RefundRequest | None) -> dict[str, Form | None]:
     if refund is None:
         return {"approve": None, "reject": None, "refunded": None}
     amount = refund.requested.amount
+    # The approve form of an escalated request starts at the amount the agent
+    # recommended, which the panel shows above it.
+    recommended_minor = (
+        RefundDecision.objects.filter(refund=refund, kind=RefundDecision.Kind.ESCALATED)
+        .order_by("-created_at", "-id")
+        .values_list("amount_minor", flat=True)
+        .first()
+    )
+    approve_amount = amount
+    if recommended_minor is not None:
+        approve_amount = Money(recommended_minor, refund.currency).amount
     return {
-        "approve": ApproveForm(currency=refund.currency, initial={"amount": amount}),
+        "approve": ApproveForm(
+            currency=refund.currency, initial={"amount": approve_amount}
+        ),
         "amount": ChangeAmountForm(
             currency=refund.currency, initial={"amount": amount}
         ),

@@ -8,6 +8,7 @@ from django import template
 from django.utils import timezone
 
 from cases.queue import BREACHING_SOON
+from supportdesk.bidi_display import show_bidi_controls
 from supportdesk.money import Money
 
 register = template.Library()
@@ -19,6 +20,18 @@ def money(minor: int | None, currency: str) -> str:
     if minor is None:
         return ""
     return Money(int(minor), currency).format()
+
+
+@register.filter(is_safe=True)
+def bidi_visible(text) -> str:
+    """Escape customer text and show its bidi controls as markers.
+
+    Use it before linebreaksbr on multi-line text shown to staff, such as
+    {{ message.body|bidi_visible|linebreaksbr }}.
+    """
+    if text is None:
+        return ""
+    return show_bidi_controls(str(text))
 
 
 @register.filter

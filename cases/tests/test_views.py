@@ -18,6 +18,7 @@ from cases.services import case_assign
 from cases.tests.factories import make_case
 from refunds.models import RefundRequest
 from refunds.tests.factories import file_refund, open_cases, recent_order
+from supportdesk.bidi_display import show_bidi_controls
 
 pytestmark = pytest.mark.django_db
 
@@ -896,7 +897,10 @@ def test_bidi_text_is_isolated_on_agent_pages(agent_client, agent, refunds_team)
         assert f"<bdi>{SPOOF_HTML}</bdi>" in html
         assert "<bdi>\u202egnp</bdi>" in html
     assert detail.count(f"<bdi>{SPOOF_HTML}</bdi>") >= 3  # subject, name, author
-    assert f'<div class="message__body" dir="auto">{SPOOF_HTML}</div>' in detail
+    # The body shows the override as a visible marker instead of applying it.
+    body_html = show_bidi_controls(SPOOF)
+    assert ">[U+202E]</span>txt.exe" in body_html
+    assert f'<div class="message__body" dir="auto">{body_html}</div>' in detail
 
 
 def test_bidi_text_is_isolated_in_html_emails(refunds_team):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.contrib import admin
+from django.db.models import IntegerField, OuterRef, Subquery, Value
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from agents.models import Agent
 from cases.audit import Actor
 from refunds import selectors, services
 from refunds.admin.actions import ReadOnlyAdmin, perform_each, run_with_reason
+from refunds.eligibility import NEEDS_SUPERVISOR
 from refunds.models import (
     AwaitingSupervisor,
     RefundAttempt,
@@ -18,7 +23,9 @@ from refunds.models import (
     RefundRequest,
 )
 from refunds.selectors import Recommendation
-from supportdesk.money import Money
+from supportdesk.bidi_display import multiline_for_staff, show_bidi_controls
+from supportdesk.errors import DomainError
+from supportdesk.money import Money, limit_to_minor
 
 if TYPE_CHECKING:
     # Only in the type stubs (requirements-dev.txt), not needed at run time.
@@ -38,7 +45,7 @@ class RefundLineInline(admin.TabularInline):
 
 class RefundDecisionInline(admin.TabularInline):
     model = RefundDecision
-    fields = ("created_at", "kind", "actor_name", "level", "amount", "reason")
+    fields = ("created_at", "kind", "actor_name", "level", "amount", "reason_shown")
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -50,6 +57,10 @@ class RefundDecisionInline(admin.TabularInline):
     @admin.display(description="Amount")
     def amount(self, decision: RefundDecision) -> str:
         return str(decision.amount) if decision.amount else "—"
+
+    @admin.display(description="Reason")
+    def reason_shown(self, decision: RefundDecision) -> str:
+        return multiline_for_staff(decision.reason)
 
 
 @admin.register(RefundRequest)
@@ -82,7 +93,7 @@ class RefundRequestAdmin(admin.ModelAdmin):
         "customer",
         "status",
         "reason_code",
-        "reason_text",
+        "reason_text_shown",
         "currency",
         "requested",
         "approved",
@@ -95,11 +106,13 @@ class RefundRequestAdmin(admin.ModelAdmin):
         "created_at",
         "decided_at",
         "decided_by",
-        "decision_note",
+        "decision_note_shown",
         "refunded_at",
         "external_reference",
     ]
     exclude = [
+        "reason_text",
+        "decision_note",
         "token",
         "submission_key",
         "requested_minor",
@@ -124,6 +137,14 @@ class RefundRequestAdmin(admin.ModelAdmin):
     @admin.display(description="Approved", ordering="approved_minor")
     def approved(self, refund: RefundRequest) -> str:
         return str(refund.approved) if refund.approved else "—"
+
+    @admin.display(description="Reason text")
+    def reason_text_shown(self, refund: RefundRequest) -> str:
+        return multiline_for_staff(refund.reason_text)
+
+    @admin.display(description="Decision note")
+    def decision_note_shown(self, refund: RefundRequest) -> str:
+        return multiline_for_staff(refund.decision_note)
 
     @admin.display(description="Eligibility trace")
     def trace(self, refund: RefundRequest) -> str:
@@ -177,12 +198,26 @@ class RefundRequestAdmin(admin.ModelAdmin):
         )
 
 
+class SupervisorFacts(Recommendation):
+    """The annotations of the supervisors' list, beside the recommendation.
+
+    ``policy_currency`` and ``threshold_minor`` come from the active policy,
+    read once per request. ``escalated_by_limit`` is the approval limit of the
+    agent who sent the request to a supervisor, in the policy currency.
+    """
+
+    policy_currency: str
+    threshold_minor: int
+    escalated_by_limit: Decimal | None
+
+
 @admin.register(AwaitingSupervisor)
 class AwaitingSupervisorAdmin(RefundRequestAdmin):
     """The supervisors' approvals list: what waits for them and why."""
 
     list_display = [
         "reference",
+        "case_link",
         "order",
         "customer",
         "requested",
@@ -195,12 +230,35 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
     list_filter = ["outcome", "reason_code", "currency"]
     list_select_related = ["order", "customer", "requested_by", "amount_changed_by"]
     ordering = ["created_at", "id"]
+    actions = ["approve_recommended", "approve_in_full", "reject_with_reason"]
 
     def get_queryset(self, request):
-        return selectors.latest_escalation(
-            selectors.awaiting_supervisor().select_related(
-                "order", "customer", "requested_by", "amount_changed_by"
-            )
+        policy = selectors.active_policy()
+        threshold = limit_to_minor(policy.supervisor_threshold, policy.currency)
+        escalated_by = RefundDecision.objects.filter(
+            refund=OuterRef(OuterRef("pk")), kind=RefundDecision.Kind.ESCALATED
+        ).order_by("-created_at", "-id")
+        limits = Agent.objects.filter(
+            user_id=Subquery(escalated_by.values("actor_user")[:1])
+        )
+        refunds = selectors.awaiting_supervisor(policy).select_related(
+            "order", "customer", "requested_by", "amount_changed_by", "case"
+        )
+        return selectors.latest_escalation(refunds).annotate(
+            policy_currency=Value(policy.currency),
+            threshold_minor=Value(threshold, output_field=IntegerField()),
+            escalated_by_limit=Subquery(limits.values("approval_limit")[:1]),
+        )
+
+    @admin.display(description="Case")
+    def case_link(self, refund: RefundRequest) -> str:
+        """Link to the agents' case page, where the refund can be decided."""
+        if refund.case is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("cases:detail", args=[refund.case.reference]),
+            refund.case.reference,
         )
 
     @admin.display(description="Agent's recommendation")
@@ -214,17 +272,80 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
             "{} recommends {}: <bdi>{}</bdi>",
             refund.recommended_by,
             amount,
-            refund.recommendation_note,
+            show_bidi_controls(refund.recommendation_note or ""),
         )
 
     @admin.display(description="Why a supervisor")
-    def why(self, refund: RefundRequest) -> str:
-        details = [
-            item.get("detail", "")
-            for item in refund.eligibility_trace
-            if item.get("result") != "pass"
-        ]
-        return " ".join(details) or "Above the policy's supervisor threshold."
+    def why(self, refund: WithAnnotations[RefundRequest, SupervisorFacts]) -> str:
+        """Give every reason the request waits for a supervisor, in words."""
+        reasons = []
+        if refund.recommended_minor is not None:
+            recommended = Money(refund.recommended_minor, refund.currency)
+            if refund.escalated_by_limit is None:
+                reasons.append(
+                    f"{refund.recommended_by} sent it to a supervisor and "
+                    f"recommends {recommended}."
+                )
+            else:
+                limit_minor = limit_to_minor(
+                    refund.escalated_by_limit, refund.policy_currency
+                )
+                limit = Money(limit_minor, refund.policy_currency)
+                reasons.append(
+                    f"{refund.recommended_by} (approval limit {limit}) sent it to a "
+                    f"supervisor and recommends {recommended}."
+                )
+        if refund.outcome == RefundRequest.Outcome.NEEDS_SUPERVISOR:
+            # The eligibility check already explained its rule in the trace.
+            reasons.extend(
+                item.get("detail", "")
+                for item in refund.eligibility_trace
+                if item.get("result") == NEEDS_SUPERVISOR
+            )
+        elif refund.currency != refund.policy_currency:
+            reasons.append(
+                f"It is in {refund.currency}, not the policy currency "
+                f"{refund.policy_currency}."
+            )
+        elif refund.requested_minor > refund.threshold_minor:
+            threshold = Money(refund.threshold_minor, refund.currency)
+            reasons.append(
+                f"{refund.requested} is above the supervisor threshold of {threshold}."
+            )
+        return " ".join(reasons) or "—"
+
+    @admin.action(description="Approve the selected requests at the agent's amount")
+    def approve_recommended(self, request, queryset) -> None:
+        """Approve each request at the amount its agent recommended.
+
+        The approval service applies the supervisor's limit and the four-eyes
+        rule, and records the decision and audit event with this reason.
+        """
+        actor = Actor.for_user(request.user)
+
+        def approve(refund: WithAnnotations[RefundRequest, Recommendation]):
+            if refund.recommended_minor is None:
+                raise DomainError(
+                    "No agent recommended an amount. Open the case to decide."
+                )
+            amount = Money(refund.recommended_minor, refund.currency)
+            return services.refund_approve(
+                refund=refund,
+                actor=actor,
+                amount_minor=refund.recommended_minor,
+                reason=f"Approved {amount} as {refund.recommended_by} recommended.",
+            )
+
+        perform_each(
+            self,
+            request,
+            queryset,
+            perform=approve,
+            success=(
+                "Approved {count} request at the agent's amount.",
+                "Approved {count} requests at the agents' amounts.",
+            ),
+        )
 
 
 @admin.register(RefundDecision)

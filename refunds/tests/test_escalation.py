@@ -1,5 +1,7 @@
 """Sending a refund above the agent's limit to a supervisor, with a recommendation."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -190,3 +192,128 @@ def test_api_escalate_is_in_schema(client):
 
     operation = schema["paths"]["/api/v1/refunds/{reference}/escalate/"]["post"]
     assert operation["summary"].startswith("Send a refund to a supervisor")
+
+
+def _post_action(client, action: str, refund, **extra):
+    return client.post(
+        reverse("admin:refunds_awaitingsupervisor_changelist"),
+        {"action": action, "_selected_action": [refund.pk], **extra},
+        follow=True,
+    )
+
+
+@pytest.fixture
+def escalated(agent, coat_refund) -> RefundRequest:
+    return refund_escalate(
+        refund=coat_refund,
+        actor=Actor.for_agent(agent),
+        amount_minor=12000,
+        note="Keep the belt.",
+    )
+
+
+def test_supervisor_list_explains_escalation(client, supervisor, escalated):
+    client.force_login(supervisor.user)
+
+    html = client.get(
+        reverse("admin:refunds_awaitingsupervisor_changelist")
+    ).content.decode()
+
+    assert (
+        "Alex Agent (approval limit $100.00) sent it to a supervisor and "
+        "recommends $120.00." in html
+    )
+    assert "automatic approval" not in html
+    case_url = reverse("cases:detail", args=[escalated.case.reference])
+    assert f'<a href="{case_url}">{escalated.case.reference}</a>' in html
+
+
+def test_supervisor_list_explains_threshold(client, supervisor, policy):
+    order = make_order(lines=[("Sofa", "600.00", 1, "SOFA")])
+    request_refund(order, {1: 1})
+    client.force_login(supervisor.user)
+
+    html = client.get(
+        reverse("admin:refunds_awaitingsupervisor_changelist")
+    ).content.decode()
+
+    assert html.count("$600.00 is above the supervisor threshold of $500.00.") == 1
+
+
+def test_admin_approves_recommended_amount(client, supervisor, escalated):
+    client.force_login(supervisor.user)
+
+    response = _post_action(client, "approve_recommended", escalated)
+
+    assert "Approved 1 request at the agent&#x27;s amount." in response.content.decode()
+    escalated.refresh_from_db()
+    assert escalated.status == RefundRequest.Status.APPROVED
+    assert escalated.approved_minor == 12000
+    decision = escalated.decisions.get(kind=RefundDecision.Kind.APPROVED)
+    assert decision.actor_user == supervisor.user
+    assert decision.amount_minor == 12000
+    assert decision.reason == "Approved $120.00 as Alex Agent recommended."
+    event = AuditEvent.objects.get(action="refunds.refund.approved")
+    assert event.actor_name == "Sam Supervisor"
+    assert event.reason == "Approved $120.00 as Alex Agent recommended."
+
+
+def test_admin_approve_keeps_four_eyes(client, make_agent, agent, coat_order):
+    filer = make_agent("Sue Supervisor", supervisor=True, limit="100")
+    refund = request_refund(coat_order, {1: 1}, actor=Actor.for_agent(filer))
+    refund_escalate(
+        refund=refund, actor=Actor.for_agent(agent), amount_minor=15000, note="Fair."
+    )
+    client.force_login(filer.user)
+
+    response = _post_action(client, "approve_recommended", refund)
+
+    assert "You filed this request" in response.content.decode()
+    refund.refresh_from_db()
+    assert refund.status == RefundRequest.Status.REQUESTED
+    assert not refund.decisions.filter(kind=RefundDecision.Kind.APPROVED).exists()
+
+
+def test_admin_approve_needs_recommendation(client, supervisor, policy):
+    order = make_order(lines=[("Sofa", "600.00", 1, "SOFA")])
+    refund = request_refund(order, {1: 1})
+    client.force_login(supervisor.user)
+
+    response = _post_action(client, "approve_recommended", refund)
+
+    assert "No agent recommended an amount." in response.content.decode()
+    refund.refresh_from_db()
+    assert refund.status == RefundRequest.Status.REQUESTED
+
+
+def test_admin_rejects_escalated_with_reason(client, supervisor, escalated):
+    client.force_login(supervisor.user)
+
+    asked = _post_action(client, "reject_with_reason", escalated)
+    missing = _post_action(
+        client, "reject_with_reason", escalated, apply="1", reason=""
+    )
+    done = _post_action(
+        client, "reject_with_reason", escalated, apply="1", reason="Worn before."
+    )
+
+    assert 'name="reason"' in asked.content.decode()
+    assert "Give a reason." in missing.content.decode()
+    assert "Reject requests: done for 1 item." in done.content.decode()
+    escalated.refresh_from_db()
+    assert escalated.status == RefundRequest.Status.REJECTED
+    decision = escalated.decisions.get(kind=RefundDecision.Kind.REJECTED)
+    assert decision.actor_user == supervisor.user
+    assert decision.reason == "Worn before."
+
+
+def test_case_page_starts_at_recommendation(client, supervisor, escalated):
+    client.force_login(supervisor.user)
+
+    html = client.get(
+        reverse("cases:detail", args=[escalated.case.reference])
+    ).content.decode()
+
+    approve_input = re.search(r'<input[^>]*id="id_approve_amount"[^>]*>', html)
+    assert approve_input is not None
+    assert 'value="120.00"' in approve_input.group()

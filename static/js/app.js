@@ -49,13 +49,32 @@
   // moves to the region's [data-swap-focus] message instead of falling back
   // to <body>. A message that does not take focus is read out through the
   // #announcer live region, which stays outside the swapped region.
+  //
+  // An error response (4xx) instead moves focus to the first invalid field,
+  // whose aria-describedby makes screen readers read its error, or to the
+  // first error message that takes focus ([data-error-focus]), whichever
+  // comes first. The control the agent was on is usually gone or disabled
+  // by then, and focus would otherwise fall back to <body>.
   document.addEventListener("htmx:afterSettle", function (event) {
     var region = event.target;
     if (!region.querySelector) return;
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status >= 400 && status < 500) {
+      var error = region.querySelector('[aria-invalid="true"], [data-error-focus]');
+      if (error) {
+        error.focus();
+        return;
+      }
+    }
     var message = region.matches("[data-swap-focus]") ? region : region.querySelector("[data-swap-focus]");
     if (!message) return;
     var active = document.activeElement;
-    if (!active || active === document.body || !document.body.contains(active)) {
+    // After a reply or note the agent's text box is still there, now empty.
+    // Leaving focus in it would make the next shortcut key (p for a note)
+    // type into the reply box instead, so that message takes focus.
+    var leaveTextEntry = message.getAttribute("data-swap-focus") === "leave-text-entry" &&
+      active && active.matches && active.matches("textarea, input:not([type=hidden])");
+    if (!active || active === document.body || !document.body.contains(active) || leaveTextEntry) {
       message.focus();
       return;
     }

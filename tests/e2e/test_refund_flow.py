@@ -302,7 +302,7 @@ def test_errors_shown_in_page(new_page, desk, settings):
         [{"name": "csrftoken", "value": "x" * 32, "domain": "127.0.0.1", "path": "/"}]
     )
     page.get_by_label("Note (agents only)").fill("Sent with a stale token")
-    page.get_by_role("button", name="Add note").click()
+    page.get_by_role("button", name="Add internal note").click()
     expect(toast).to_contain_text("This page is out of date or your session ended")
     expect(page.get_by_label("Note (agents only)")).to_have_value(
         "Sent with a stale token"

@@ -2,12 +2,15 @@
 
 htmx swaps #case-main with outerHTML. Focus must stay on the control the
 agent used when it still exists, and otherwise move to the success message
-next to it, never fall back to <body>.
+next to it, never fall back to <body>. After a validation error (422) focus
+moves to the first invalid field, whose description is its error message.
 """
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from cases.mail.models import OutboundEmail
+from cases.models import CaseMessage, Customer
 from cases.tests.factories import make_case
 from refunds.models import RefundRequest
 from refunds.tests.factories import file_refund, recent_order
@@ -147,3 +150,122 @@ def test_send_to_supervisor_with_keyboard(
     expect(page.locator("#escalation-note")).to_contain_text("recommends $150.00")
     assert RefundRequest.objects.get(pk=refund.pk).status == "requested"
     check_page(page, "case-sent-to-supervisor")
+
+
+ACTIVE_DESCRIPTION = """() => {
+    const described = document.activeElement.getAttribute("aria-describedby");
+    const ids = (described || "").split(" ");
+    return ids.map((id) => document.getElementById(id))
+        .filter(Boolean).map((node) => node.textContent).join(" ");
+}"""
+
+
+def test_reject_error_focuses_reason_with_keyboard(
+    page_for, agent, policy, refunds_team
+):
+    refund = file_refund(recent_order())
+    page = page_for(agent)
+    page.goto(f"/cases/{refund.case.reference}/")
+
+    press_tab_until(page, "reject-button")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#id_reject_reason")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_reject_reason")).to_be_focused()
+    assert page.evaluate(FOCUSED_ID) == "id_reject_reason"
+    assert "reason for the rejection" in page.evaluate(ACTIVE_DESCRIPTION)
+    assert RefundRequest.objects.get(pk=refund.pk).status == "requested"
+
+
+def test_approve_error_focuses_amount_with_keyboard(
+    page_for, agent, policy, refunds_team
+):
+    refund = file_refund(recent_order())
+    page = page_for(agent)
+    page.goto(f"/cases/{refund.case.reference}/")
+
+    press_tab_until(page, "id_approve_amount")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("abc")
+    press_tab_until(page, "approve-button")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#id_approve_amount")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_approve_amount")).to_be_focused()
+    assert page.evaluate(FOCUSED_ID) == "id_approve_amount"
+    assert "Error: 'abc' is not an amount." in page.evaluate(ACTIVE_DESCRIPTION)
+    assert RefundRequest.objects.get(pk=refund.pk).status == "requested"
+
+
+def test_escalate_error_focuses_note_with_keyboard(
+    page_for, agent, policy, refunds_team
+):
+    order = recent_order(lines=[("Winter Coat", "150.00", 1, "COAT-1")])
+    refund = file_refund(order, {"Winter Coat": 1})
+    page = page_for(agent)
+    page.goto(f"/cases/{refund.case.reference}/")
+
+    press_tab_until(page, "escalate-button")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#id_escalate_reason")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    expect(page.locator("#id_escalate_reason")).to_be_focused()
+    assert page.evaluate(FOCUSED_ID) == "id_escalate_reason"
+    assert "Error: Tell the supervisor why" in page.evaluate(ACTIVE_DESCRIPTION)
+    assert not page.locator("#escalation-note").count()
+
+
+def test_reply_then_note_keyboard_flow(page_for, check_page, agent, refunds_team):
+    customer = Customer.objects.create(
+        key="email:ana@example.test", email="ana@example.test", name="Ana Tester"
+    )
+    case = make_case(refunds_team, customer=customer)
+    page = page_for(agent)
+    page.goto(f"/cases/{case.reference}/")
+
+    page.keyboard.press("r")
+    page.keyboard.type("We have sent a new parcel.")
+    page.keyboard.press("Control+Enter")
+    message = page.locator("#action-done")
+    expect(message).to_have_text("Reply sent.")
+    expect(message).to_be_focused()
+    page.keyboard.press("p")
+    expect(page.locator("#id_note_body")).to_be_focused()
+    page.keyboard.type("Internal: customer seems fine")
+    check_page(page, "case-note-composer")
+    page.keyboard.press("Control+Enter")
+
+    expect(page.locator("#action-done")).to_have_text("Note added.")
+    expect(page.locator("#action-done")).to_be_focused()
+    stored = list(
+        CaseMessage.objects.filter(case=case)
+        .exclude(kind=CaseMessage.Kind.CUSTOMER)
+        .order_by("pk")
+        .values_list("kind", "body")
+    )
+    assert stored == [
+        ("reply", "We have sent a new parcel."),
+        ("note", "Internal: customer seems fine"),
+    ]
+    emails = OutboundEmail.objects.filter(case=case)
+    assert [email.case_message.kind for email in emails] == ["reply"]
+    assert [email.to_address for email in emails] == ["ana@example.test"]
+
+
+def test_reply_and_note_composers_differ(page_for, agent, refunds_team):
+    case = make_case(refunds_team)
+    page = page_for(agent)
+    page.goto(f"/cases/{case.reference}/")
+
+    reply = page.locator("form.compose--reply")
+    note = page.locator("form.compose--note")
+
+    expect(reply.locator("button#reply-button")).to_have_text("Send reply to customer")
+    expect(note.locator("button#note-button")).to_have_text("Add internal note")
+    expect(reply.locator("h3")).to_contain_text("Emailed")
+    expect(note.locator("h3")).to_contain_text("Agents only, not emailed")
+    reply_colour = reply.evaluate("(form) => getComputedStyle(form).backgroundColor")
+    note_colour = note.evaluate("(form) => getComputedStyle(form).backgroundColor")
+    assert reply_colour != note_colour
