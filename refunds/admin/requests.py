@@ -256,7 +256,7 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
         if refund.case is None:
             return "—"
         return format_html(
-            '<a href="{}">{}</a>',
+            '<a class="nowrap" href="{}">{}</a>',
             reverse("cases:detail", args=[refund.case.reference]),
             refund.case.reference,
         )
