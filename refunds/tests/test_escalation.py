@@ -225,7 +225,7 @@ def test_supervisor_list_explains_escalation(client, supervisor, escalated):
     )
     assert "automatic approval" not in html
     case_url = reverse("cases:detail", args=[escalated.case.reference])
-    assert f'<a href="{case_url}">{escalated.case.reference}</a>' in html
+    assert f'<a class="nowrap" href="{case_url}">{escalated.case.reference}</a>' in html
 
 
 def test_supervisor_list_explains_threshold(client, supervisor, policy):
