@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
+
+from supportdesk import views
 
 admin.site.site_header = "Supportdesk administration"
 admin.site.site_title = "Supportdesk admin"
@@ -26,6 +28,7 @@ urlpatterns = [
     path("", include("cases.macros.urls")),
     path("", include("cases.surveys.urls")),
     path("api/v1/", include("supportdesk.api.urls")),
+    re_path(r"^api/(?P<path>.*)$", views.api_not_found),
     path("admin/reports/", include("cases.reports.urls")),
     path("admin/", admin.site.urls),
 ]

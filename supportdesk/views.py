@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.views import defaults
 
 from supportdesk.problems import PROBLEM_CONTENT_TYPE, problem_body
@@ -65,12 +66,30 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Return problem details under /api/, else the site's 404 page."""
     if not request.path.startswith(API_PREFIX):
         return defaults.page_not_found(request, exception)
-    return _problem(
-        status=404,
-        code="not_found",
-        detail="No API endpoint has this path. The endpoints are listed at "
-        "/api/v1/docs/.",
-    )
+    return api_not_found(request)
+
+
+def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Return the 404 problem for a path under /api/ that names no endpoint.
+
+    Routed as a catch-all after the API's URLs too, because Django shows its
+    HTML debug page instead of handler404 when DEBUG is on. The catch-all
+    also takes paths without their trailing slash, so the detail names the
+    slashed path when that one is an endpoint.
+    """
+    detail = "No API endpoint has this path. The endpoints are listed at /api/v1/docs/."
+    with_slash = request.path + "/"
+    if not request.path.endswith("/") and _is_endpoint(with_slash):
+        detail = f"No API endpoint has this path. Did you mean {with_slash}?"
+    return _problem(status=404, code="not_found", detail=detail)
+
+
+def _is_endpoint(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.func is not api_not_found
 
 
 def _problem(*, status: int, code: str, detail: str, **extra) -> JsonResponse:

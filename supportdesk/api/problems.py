@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -22,6 +24,7 @@ from supportdesk.problems import (
     domain_problem_body,
     problem_body,
 )
+from supportdesk.views import body_too_large_detail
 
 
 def problem_response(
@@ -47,6 +50,16 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         set_rollback()
         return _domain_problem(exc)
+    if isinstance(exc, RequestDataTooBig):
+        # Raised when a view reads request.body above the limit. Handled here
+        # because Django would return its HTML 400 (or debug) page.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return problem_response(
+            status=413,
+            code="request_too_large",
+            detail=body_too_large_detail(limit),
+            max_bytes=limit,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

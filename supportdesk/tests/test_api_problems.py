@@ -201,7 +201,9 @@ def test_out_of_range_references_are_404(supervisor):
     assert order.status_code == 404
 
 
-def test_body_over_limit_is_413_problem(client, settings):
+@pytest.mark.parametrize("debug", [False, True])
+def test_body_over_limit_is_413_problem(client, settings, debug):
+    settings.DEBUG = debug
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = '{"username": "' + "x" * 2000 + '"}'
 
@@ -226,15 +228,27 @@ def test_html_page_body_over_limit_stays_400(client, settings):
     assert response["Content-Type"].startswith("text/html")
 
 
+@pytest.mark.parametrize("debug", [False, True])
 @pytest.mark.parametrize(
     "path", ["/api/v1/orders/%2F..%2F/", "/api/v1/nothing/", "/api/nothing"]
 )
-def test_unknown_api_path_is_404_problem(client, path):
+def test_unknown_api_path_is_404_problem(client, settings, path, debug):
+    settings.DEBUG = debug
+
     response = client.get(path)
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["code"] == "not_found"
+
+
+def test_api_path_without_slash_names_the_endpoint(client):
+    response = client.get("/api/v1/cases")
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == (
+        "No API endpoint has this path. Did you mean /api/v1/cases/?"
+    )
 
 
 def test_unknown_page_path_stays_html_404(client):
