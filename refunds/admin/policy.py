@@ -111,13 +111,14 @@ class RefundPolicyAdmin(admin.ModelAdmin):
         # A fresh copy, because validating the form writes into its instance.
         proposed = RefundPolicy.objects.get(pk=policy.pk) if policy else None
         form = ModelForm(request.POST, instance=proposed)
+        if not form.is_valid():
+            # The change form shows the errors beside the fields and keeps
+            # what was typed; its Save button posts to the usual URL, and
+            # the invalid form saves nothing there either.
+            return self.changeform_view(request, object_id, form_url=save_url)
         count = _compared_count(request.POST.get("preview_count"))
-        preview = None
-        if form.is_valid():
-            current = policy or selectors.stored_active_policy()
-            preview = policy_preview(
-                current=current, proposed=form.instance, count=count
-            )
+        current = policy or selectors.stored_active_policy()
+        preview = policy_preview(current=current, proposed=form.instance, count=count)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
