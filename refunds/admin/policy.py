@@ -113,8 +113,8 @@ class RefundPolicyAdmin(admin.ModelAdmin):
         form = ModelForm(request.POST, instance=proposed)
         if not form.is_valid():
             # The change form shows the errors beside the fields and keeps
-            # what was typed; its Save button posts to the usual URL, and
-            # the invalid form saves nothing there either.
+            # what was typed. It saves nothing while the form is invalid, and
+            # its Save button posts to the usual change URL.
             return self.changeform_view(request, object_id, form_url=save_url)
         count = _compared_count(request.POST.get("preview_count"))
         current = policy or selectors.stored_active_policy()
