@@ -301,8 +301,8 @@ class SupportCase(models.Model):
     tags: models.ManyToManyField[Tag, Any] = models.ManyToManyField(
         "Tag", blank=True, related_name="cases"
     )
-    # Where the case was in the queues when a service locked it, for
-    # cases.services._touch(). Set only on locked instances.
+    # Queue position (team id, assignee id) of the case when a service locked
+    # it, for cases.services._touch(). Set only on locked instances.
     _queue_before: tuple[int | None, int | None]
     # Set when this case was merged into another one; its reference then
     # redirects there.

@@ -51,8 +51,9 @@ def cases_of_teams(agent: Agent) -> QuerySet[SupportCase]:
     """Return the part of ``cases_visible_to`` that the agent's teams decide.
 
     Every agent with the same teams (and every supervisor) gets the same
-    cases, so counts over them can be shared. The rest of what the agent
-    sees is ``cases_assigned_outside_teams``; the two parts never overlap.
+    cases, so counts over them can be shared. The rest of the agent's
+    visible cases is ``cases_assigned_outside_teams``, and the two parts
+    never overlap.
     """
     cases = SupportCase.objects.all()
     if agent.is_supervisor:
@@ -228,8 +229,8 @@ def orders_visible_to_user(user) -> QuerySet[Order]:
     """
     if role_of(user) is None:
         return Order.objects.none()
-    # What the refund requests awaiting a decision ask for, as the refund
-    # form's eligibility check counts it, for the API's refundable amount.
+    # Amount requested by refund requests awaiting a decision, counted as the
+    # refund form's eligibility check counts it, for the API's refundable amount.
     return Order.objects.annotate(
         pending_refund_minor=Coalesce(
             Sum(

@@ -12,7 +12,7 @@ from supportdesk.htmx import render_page
 class PolicyMisconfiguredMiddleware:
     """Render a 503 page for requests that need the broken refund policy.
 
-    The selector has already logged the broken values. The API answers the
+    The selector has already logged the broken values. The API returns the
     same error as problem details through its own exception handler. An htmx
     request gets HX-Refresh, because htmx does not swap a 503 into the page.
     """

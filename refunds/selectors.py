@@ -36,10 +36,11 @@ _logged_misconfigured: set[tuple[int, object]] = set()
 
 
 def active_policy() -> RefundPolicy:
-    """Return the active policy, or the defaults when none is saved yet.
+    """Load and check the active policy, or the defaults when none is saved yet.
 
     Raises PolicyMisconfigured when the stored policy has an unusable value,
     such as a time zone or a return window saved before the admin checked it.
+    The error is logged once per policy version and process.
     """
     policy = stored_active_policy()
     problems = policy.configuration_errors()
@@ -77,7 +78,7 @@ def return_instructions(refund: RefundRequest) -> str:
 
 
 def items_instructions(refund: RefundRequest) -> str:
-    """Return what the customer does with the items of an approved refund.
+    """Return the instructions for the items of an approved refund.
 
     Returns "" for other statuses and for an order that the shop has not sent
     yet, since the customer then has no items. The policy's default text is
@@ -127,9 +128,10 @@ def product_types_for(lines: list[OrderLine]) -> dict[str, str]:
 def awaiting_supervisor(policy: RefundPolicy | None = None):
     """Return the undecided requests that only a supervisor can approve in full.
 
-    Those the eligibility check sent to a supervisor, those above the policy's
-    supervisor threshold, those in another currency than the policy, and
-    those an agent sent to a supervisor.
+    These are requests that the eligibility check sent to a supervisor and
+    requests above the policy's supervisor threshold. They also include
+    requests in a currency other than the policy's and requests that an agent
+    sent to a supervisor.
     """
     policy = policy or active_policy()
     threshold = to_minor(policy.supervisor_threshold, policy.currency)
@@ -145,7 +147,7 @@ def awaiting_supervisor(policy: RefundPolicy | None = None):
 
 
 class Recommendation(TypedDict):
-    """The annotations that latest_escalation adds, None when not escalated."""
+    """Annotations that latest_escalation adds, each None when not escalated."""
 
     recommended_minor: int | None
     recommended_by: str | None
@@ -155,9 +157,11 @@ class Recommendation(TypedDict):
 def latest_escalation(
     refunds: QuerySet[RefundRequest],
 ) -> QuerySet[WithAnnotations[RefundRequest, Recommendation]]:
-    """Annotate each refund with its agent's recommendation, if it was sent to
-    a supervisor: ``recommended_minor``, ``recommended_by`` and
-    ``recommendation_note``."""
+    """Annotate each refund with its agent's recommendation, if it was escalated.
+
+    The annotations are ``recommended_minor``, ``recommended_by`` and
+    ``recommendation_note``, from the latest escalation.
+    """
     escalations = RefundDecision.objects.filter(
         refund=OuterRef("pk"), kind=RefundDecision.Kind.ESCALATED
     ).order_by("-created_at", "-id")

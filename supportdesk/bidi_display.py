@@ -13,7 +13,7 @@ from django.template.defaultfilters import linebreaksbr
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-# Names as in the Unicode Standard's list of bidirectional formatting characters.
+# Names from the Unicode Standard's list of bidirectional formatting characters.
 BIDI_CONTROL_NAMES = {
     "\u202a": "left-to-right embedding",
     "\u202b": "right-to-left embedding",
@@ -45,7 +45,7 @@ def show_bidi_controls(text: str) -> SafeString:
 
 
 def multiline_for_staff(text: str) -> str:
-    """Render stored multi-line text for the admin: markers and <br> line breaks.
+    """Render stored multi-line text for the admin, with bidi markers and <br> tags.
 
     Returns "—" for empty text, as the admin shows other empty values.
     """

@@ -1,4 +1,4 @@
-"""Reads for the supervisors' reports: cases, refunds and agents in a period.
+"""Queries for the supervisors' reports: cases, refunds and agents in a period.
 
 Every figure is aggregated in the database, so the number of queries stays
 the same whatever the number of cases, refunds or messages. Durations are
@@ -50,8 +50,8 @@ def _team_cases(team: Team | None) -> QuerySet[SupportCase]:
 def _target_missed(*, met_at: str, due_at: str, now: datetime) -> Q:
     """Match cases that met a target after its due time, or not by ``now``.
 
-    A case not met yet counts only while its SLA clock runs: a pending
-    case's stored due time is stale until the clock runs again.
+    A case not met yet counts only while its SLA clock runs, because a
+    pending case's stored due time is stale until the clock runs again.
     """
     return Q(**{f"{due_at}__isnull": False}) & (
         Q(**{f"{met_at}__gt": F(due_at)})
@@ -80,7 +80,7 @@ class CaseCounts:
 
     created: int = 0
     solved: int = 0
-    # Created in the period and answered by an agent at least once.
+    # Created in the period and replied to by an agent at least once.
     answered: int = 0
     first_response_targets: int = 0
     first_response_breaches: int = 0
@@ -111,7 +111,7 @@ class CaseFigures:
 def case_figures(
     *, period: ReportPeriod, team: Team | None, now: datetime
 ) -> CaseFigures:
-    """Return the case figures of ``period``, for ``team`` or every team."""
+    """Compute the case figures of ``period``, for ``team`` or every team."""
     cases = _team_cases(team)
     created = _between("created_at", period)
     solved = _between("solved_at", period)
@@ -220,7 +220,7 @@ class RefundFigures:
 
 
 def refund_figures(*, period: ReportPeriod, team: Team | None) -> RefundFigures:
-    """Return refund requests filed and decisions taken in ``period``.
+    """Compute the refund requests filed and decisions taken in ``period``.
 
     With ``team``, only refunds whose case belongs to that team count.
     """
@@ -310,7 +310,7 @@ class AgentFigures:
 
 
 def agent_figures(*, period: ReportPeriod, team: Team | None) -> list[AgentFigures]:
-    """Return the figures of each agent in ``team`` or active in ``period``.
+    """Compute the figures of each agent in ``team`` or active in ``period``.
 
     Cases count for their assignee: solved in the period, and first
     responses of cases created in the period. Replies count for their

@@ -199,7 +199,7 @@ class RefundRequestAdmin(admin.ModelAdmin):
 
 
 class SupervisorFacts(Recommendation):
-    """The annotations of the supervisors' list, beside the recommendation.
+    """Annotations of the supervisors' list, in addition to the recommendation.
 
     ``policy_currency`` and ``threshold_minor`` come from the active policy,
     read once per request. ``escalated_by_limit`` is the approval limit of the
@@ -252,7 +252,7 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
 
     @admin.display(description="Case")
     def case_link(self, refund: RefundRequest) -> str:
-        """Link to the agents' case page, where the refund can be decided."""
+        """Render a link to the agents' case page, where the refund can be decided."""
         if refund.case is None:
             return "—"
         return format_html(
@@ -277,7 +277,7 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
 
     @admin.display(description="Why a supervisor")
     def why(self, refund: WithAnnotations[RefundRequest, SupervisorFacts]) -> str:
-        """Give every reason the request waits for a supervisor, in words."""
+        """Explain in words every reason the request waits for a supervisor."""
         reasons = []
         if refund.recommended_minor is not None:
             recommended = Money(refund.recommended_minor, refund.currency)
@@ -319,7 +319,8 @@ class AwaitingSupervisorAdmin(RefundRequestAdmin):
         """Approve each request at the amount its agent recommended.
 
         The approval service applies the supervisor's limit and the four-eyes
-        rule, and records the decision and audit event with this reason.
+        rule, and records the decision and audit event with a reason that
+        names the recommending agent.
         """
         actor = Actor.for_user(request.user)
 

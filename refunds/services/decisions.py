@@ -219,12 +219,13 @@ def refund_escalate(
 ) -> RefundRequest:
     """Send an undecided request to a supervisor with the agent's recommendation.
 
-    For an agent who may not approve ``amount_minor`` (above their limit, a
-    supervisor's amount, or four eyes). The request stays awaiting a
-    decision, so the customer sees no change, and it joins the supervisors'
-    list (``selectors.awaiting_supervisor``). Raises DomainError when the
-    actor could approve the amount themselves, and StateConflict when the
-    request is decided or already waits for a supervisor.
+    Use it when the agent may not approve ``amount_minor`` (above their
+    limit, a supervisor's amount, or the four-eyes rule). The request stays
+    awaiting a decision, so nothing changes for the customer, and it joins
+    the supervisors' list (``selectors.awaiting_supervisor``). Raises
+    DomainError when the actor could approve the amount themselves, and
+    StateConflict when the request is decided or already waits for a
+    supervisor.
     """
     note = _clean_reason(
         note, required=True, missing="Tell the supervisor why you recommend this."

@@ -27,7 +27,7 @@ def coat_order(policy):
 
 @pytest.fixture
 def coat_refund(coat_order) -> RefundRequest:
-    """$150 requested, above Alex Agent's $100 limit, below the $500 threshold."""
+    """Request for $150, above Alex Agent's $100 limit and below the $500 threshold."""
     return request_refund(coat_order, {1: 1})
 
 

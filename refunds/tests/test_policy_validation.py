@@ -134,7 +134,7 @@ def test_admin_preview_shows_time_zone_error(client, supervisor, policy):
 
 @pytest.fixture
 def broken_policy(policy):
-    """A time zone stored around the checks, as before they existed."""
+    """Policy with an invalid time zone saved with update(), bypassing the checks."""
     RefundPolicy.objects.filter(pk=policy.pk).update(time_zone="Mars/Olympus")
     return policy
 

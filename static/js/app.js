@@ -50,11 +50,11 @@
   // to <body>. A message that does not take focus is read out through the
   // #announcer live region, which stays outside the swapped region.
   //
-  // An error response (4xx) instead moves focus to the first invalid field,
-  // whose aria-describedby makes screen readers read its error, or to the
-  // first error message that takes focus ([data-error-focus]), whichever
-  // comes first. The control the agent was on is usually gone or disabled
-  // by then, and focus would otherwise fall back to <body>.
+  // An error response (4xx) instead moves focus to whichever comes first: the
+  // first invalid field or the first error message that takes focus
+  // ([data-error-focus]). Screen readers read an invalid field's error
+  // through its aria-describedby. The control the agent was on is usually
+  // gone or disabled by then, and focus would otherwise fall back to <body>.
   document.addEventListener("htmx:afterSettle", function (event) {
     var region = event.target;
     if (!region.querySelector) return;
@@ -71,7 +71,7 @@
     var active = document.activeElement;
     // After a reply or note the agent's text box is still there, now empty.
     // Leaving focus in it would make the next shortcut key (p for a note)
-    // type into the reply box instead, so that message takes focus.
+    // type into the reply box, so the message takes focus instead.
     var leaveTextEntry = message.getAttribute("data-swap-focus") === "leave-text-entry" &&
       active && active.matches && active.matches("textarea, input:not([type=hidden])");
     if (!active || active === document.body || !document.body.contains(active) || leaveTextEntry) {

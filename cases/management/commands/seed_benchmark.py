@@ -143,7 +143,7 @@ class Command(BaseCommand):
             )
         self.random = random.Random(options["seed"])
         self.batch = options["batch"]
-        # One hash for every user: hashing is deliberately slow.
+        # Hash once and reuse it for every user, because hashing is deliberately slow.
         self.password_hash = (
             make_password(options["password"]) if options["password"] else "!"
         )
@@ -277,7 +277,7 @@ class Command(BaseCommand):
                             customer_id=customer_id,
                             created_at=created,
                             updated_at=created,
-                            # Each case has a reply, so it was answered.
+                            # Each case gets a reply below, so it has a first response.
                             first_response_at=created + timedelta(minutes=30),
                             sla_due_at=now + timedelta(minutes=pick.randint(-600, 6000))
                             if status in (SupportCase.Status.OPEN, "on_hold")

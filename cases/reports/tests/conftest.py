@@ -23,7 +23,7 @@ decision):
   R5  D, USD 40.00, damaged; undecided
 
 Surveys: one per solve (A, B and E twice, all for Alex). A is rated 5,
-B 4, E's first solve 2; E's second survey is not answered.
+B 4 and E's first solve 2. E's second survey has no answer.
 """
 
 from __future__ import annotations

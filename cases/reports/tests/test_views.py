@@ -215,7 +215,7 @@ def test_csv_of_unknown_table(supervisor_client):
 
 
 def add_activity(team, agent, count: int) -> None:
-    """Open ``count`` more cases in March, each assigned and answered."""
+    """Open ``count`` more cases in March, each assigned and replied to."""
     from cases.audit import Actor
     from cases.services import case_assign, case_reply
 
@@ -229,9 +229,10 @@ def add_activity(team, agent, count: int) -> None:
 def test_page_query_count_does_not_grow(
     desk, supervisor_client, refunds_team, django_assert_num_queries
 ):
-    # The user and two permission queries, 14 for the figures and the teams
-    # listed in the filter form, plus the session when it is stored in the
-    # database only (without Redis the cached_db engine is not used).
+    # The user and two permission queries, 14 for the figures and one for
+    # the teams listed in the filter form: 18. The session adds one more
+    # when it is stored in the database only, because without Redis the
+    # cached_db engine is not used.
     database_sessions = settings.SESSION_ENGINE.endswith(".db")
     expected = 18 + database_sessions
     with django_assert_num_queries(expected):

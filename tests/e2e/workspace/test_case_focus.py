@@ -2,8 +2,9 @@
 
 htmx swaps #case-main with outerHTML. Focus must stay on the control the
 agent used when it still exists, and otherwise move to the success message
-next to it, never fall back to <body>. After a validation error (422) focus
-moves to the first invalid field, whose description is its error message.
+next to it. It must never fall back to <body>. After a validation error
+(422) focus moves to the first invalid field, whose description is its
+error message.
 """
 
 import pytest
@@ -25,7 +26,7 @@ def press_tab_until(page: Page, element_id: str, limit: int = 120) -> None:
         page.keyboard.press("Tab")
         if page.evaluate(FOCUSED_ID) == element_id:
             return
-    raise AssertionError(f"Tab never reached #{element_id}")
+    raise AssertionError(f"#{element_id} not focused after {limit} Tab presses")
 
 
 def test_approve_with_keyboard_focuses_message(
