@@ -21,6 +21,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 FOCUSED_ID = "document.activeElement && document.activeElement.id"
 
 
+# True once htmx has no request, swap or settle in progress.
+HTMX_IDLE = "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+
+
 def press_tab_until(page: Page, element_id: str, limit: int = 120) -> None:
     for _ in range(limit):
         page.keyboard.press("Tab")
@@ -80,6 +84,9 @@ def test_tag_remove_focuses_message(page_for, agent, refunds_team):
     page.locator("#id_tag_tag").press("Enter")
     expect(page.get_by_role("button", name="Remove tag fragile")).to_be_visible()
     expect(page.locator("#id_tag_tag")).to_be_focused()
+    # Under load, a key press while the add-tag swap was still settling was
+    # sometimes lost, so wait until htmx has finished the swap.
+    page.wait_for_function(HTMX_IDLE)
 
     page.get_by_role("button", name="Remove tag fragile").press("Enter")
 
